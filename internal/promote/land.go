@@ -1,0 +1,259 @@
+package promote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+
+	"github.com/gitops-promote/gitops-promote/internal/config"
+	"github.com/gitops-promote/gitops-promote/internal/kustomize"
+)
+
+// lander lands one edit: by push, or through the pull request path.
+type lander struct {
+	p    *Pipeline
+	cfg  *config.Config
+	req  kustomize.Request
+	res  *Result
+	snap Snapshot
+	edit *kustomize.Result
+	pr   *PR
+}
+
+// land pushes (push, auto) and falls back to the pull request path (auto on
+// a protected branch) or goes there at once (pull-request).
+func (l *lander) land(ctx context.Context) error {
+	if l.cfg.Mode == config.ModePullRequest {
+		return l.landPR(ctx)
+	}
+	err := l.landPush(ctx)
+	if err == nil || !errors.Is(err, ErrProtected) {
+		return err
+	}
+	if l.cfg.Mode == config.ModePush {
+		return &hintError{err: err, hint: fmt.Sprintf("%s is protected: use mode: pull-request (or auto) to land through a pull request", l.res.Branch)}
+	}
+	if l.p.gh == nil {
+		return &hintError{err: err, hint: "mode auto lands a protected branch through a pull request, which needs the GitHub API: give github-api-url, or change the protection"}
+	}
+	l.p.logf("%s is protected: landing through a pull request", l.res.Branch)
+	return l.landPR(ctx)
+}
+
+// retryable reports whether err is a lost race or a passing fault.
+func retryable(err error) bool {
+	if errors.Is(err, ErrNonFastForward) || errors.Is(err, ErrStaleData) {
+		return true
+	}
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+// attempt runs try with the retry policy. Before every attempt after the
+// first it fetches the new head and re-runs the semantic edit; when the new
+// head already has our images, it stops with done=true (nothing to land).
+func (l *lander) attempt(ctx context.Context, base string, try func() error) (done bool, err error) {
+	r := l.p.retry
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval, b.MaxInterval = r.Initial, r.Max
+	n := 0
+	_, err = backoff.Retry(ctx, func() (struct{}, error) {
+		n++
+		l.res.Attempts = n
+		if n > 1 {
+			nothing, err := l.refresh(ctx, base)
+			if err != nil {
+				if retryable(err) {
+					return struct{}{}, err
+				}
+				return struct{}{}, backoff.Permanent(err)
+			}
+			if nothing {
+				done = true
+				return struct{}{}, nil
+			}
+		}
+		err := try()
+		if err != nil && !retryable(err) {
+			return struct{}{}, backoff.Permanent(err)
+		}
+		return struct{}{}, err
+	},
+		backoff.WithBackOff(b),
+		backoff.WithMaxTries(r.Attempts),
+		backoff.WithMaxElapsedTime(r.MaxElapsed),
+		backoff.WithNotify(func(err error, next time.Duration) {
+			l.p.logf("attempt %d/%d failed: %v; fetching the new head and re-applying the edit in %s", n, r.Attempts, err, next.Round(time.Millisecond))
+		}),
+	)
+	if err != nil && retryable(err) {
+		err = &hintError{err: fmt.Errorf("landing after %d attempts: %w", n, err), hint: "other changes kept landing first; run again"}
+	}
+	return done, err
+}
+
+// refresh fetches base again and re-runs the edit on its new head. It
+// reports true when nothing is left to change there.
+func (l *lander) refresh(ctx context.Context, base string) (bool, error) {
+	snap, err := l.p.repo.Fetch(ctx, base)
+	if err != nil {
+		return false, fmt.Errorf("fetching branch %q again: %w", base, err)
+	}
+	l.p.logf("fetched %s again at %s", base, short(snap.Head()))
+	edit, err := l.p.edit(snap, l.req, l.res)
+	if err != nil {
+		return false, err
+	}
+	l.snap, l.edit = snap, edit
+	if len(edit.Files) == 0 {
+		l.p.logf("%s already has our images: nothing to land", short(snap.Head()))
+		return true, nil
+	}
+	if l.cfg.ValidateOverlays {
+		if err := l.p.validate(snap, edit); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// texts renders the commit message and the PR texts for the current edit.
+func (l *lander) texts() (msg, title, body string, err error) {
+	return texts(l.cfg, TemplateData{Changes: l.edit.Changes, Branch: l.res.Branch})
+}
+
+func (l *lander) files() []File {
+	out := make([]File, len(l.edit.Files))
+	for i, f := range l.edit.Files {
+		out[i] = File{Path: f.Path, Content: f.After}
+	}
+	return out
+}
+
+// commit makes our commit on the current snapshot for target: with git
+// (pushed by push, fast-forward only, or pushForce for our PR branch), or
+// through the API.
+func (l *lander) commit(ctx context.Context, target string, force bool) (string, error) {
+	msg, _, _, err := l.texts()
+	if err != nil {
+		return "", err
+	}
+	if l.cfg.CommitMethod == config.CommitAPI {
+		if l.p.gh == nil {
+			return "", errors.New("commit-method api needs the GitHub API")
+		}
+		if force {
+			if err := l.snap.PushForce(ctx, l.snap.Head(), target); err != nil {
+				return "", fmt.Errorf("resetting %q to %s: %w", target, short(l.snap.Head()), err)
+			}
+		}
+		sha, err := l.p.gh.CommitOnBranch(ctx, CommitSpec{Branch: target, ExpectedHead: l.snap.Head(), Message: msg, Files: l.files()})
+		if err != nil {
+			return "", fmt.Errorf("committing on %q through the API: %w", target, err)
+		}
+		return sha, nil
+	}
+	sha, err := l.snap.Commit(l.files(), msg, Author{Name: l.cfg.AuthorName, Email: l.cfg.AuthorEmail})
+	if err != nil {
+		return "", fmt.Errorf("making the commit: %w", err)
+	}
+	if force {
+		err = l.snap.PushForce(ctx, sha, target)
+	} else {
+		err = l.snap.Push(ctx, sha, target)
+	}
+	if err != nil {
+		return "", fmt.Errorf("pushing %s to %q: %w", short(sha), target, err)
+	}
+	return sha, nil
+}
+
+// landPush lands on the branch itself, retrying lost races with a re-edit.
+func (l *lander) landPush(ctx context.Context) error {
+	branch := l.res.Branch
+	done, err := l.attempt(ctx, branch, func() error {
+		sha, err := l.commit(ctx, branch, false)
+		if err != nil {
+			return err
+		}
+		l.res.CommitSHA, l.res.Revision, l.res.LandedBy = sha, sha, LandedByPush
+		l.p.logf("pushed %s to %s (attempt %d)", short(sha), branch, l.res.Attempts)
+		return nil
+	})
+	if done {
+		l.res.Changed = false
+	}
+	return err
+}
+
+// landPR commits on the current base head to our PR branch, opens or reuses
+// the one pull request, and asks to merge it.
+func (l *lander) landPR(ctx context.Context) error {
+	if l.p.gh == nil {
+		return &inputError{msg: "mode: a pull request needs the GitHub API (a github.com repository-url, a runner, or github-api-url)"}
+	}
+	branch := l.res.Branch
+	prBranch := l.cfg.PRBranch
+	if prBranch == "" {
+		prBranch = PRBranch(branch, l.cfg.Overlays)
+	}
+	l.res.PRBranch = prBranch
+	done, err := l.attempt(ctx, branch, func() error {
+		sha, err := l.commit(ctx, prBranch, true)
+		if err != nil {
+			return err
+		}
+		l.res.CommitSHA, l.res.LandedBy = sha, LandedByPullRequest
+		l.p.logf("committed %s on %s (base %s)", short(sha), prBranch, short(l.snap.Head()))
+		return nil
+	})
+	if done {
+		l.res.Changed = false
+	}
+	if err != nil || done {
+		return err
+	}
+	_, title, body, err := l.texts()
+	if err != nil {
+		return err
+	}
+	pr, err := l.p.gh.EnsurePR(ctx, PRSpec{Base: branch, Head: prBranch, Title: title, Body: body, Labels: l.cfg.PRLabels, Reviewers: l.cfg.PRReviewers})
+	if err != nil {
+		return fmt.Errorf("opening the pull request from %q to %q: %w", prBranch, branch, err)
+	}
+	l.pr = pr
+	l.res.PullRequestNumber, l.res.PullRequestURL = pr.Number, pr.URL
+	l.p.logf("pull request #%d: %s", pr.Number, pr.URL)
+	if !l.cfg.AutoMerge {
+		return nil
+	}
+	out, err := l.p.gh.Merge(ctx, pr, string(l.cfg.MergeMethod), true)
+	if err != nil {
+		return fmt.Errorf("merging pull request #%d: %w", pr.Number, err)
+	}
+	switch {
+	case out.Merged:
+		l.res.Merged, l.res.Revision = true, out.SHA
+		l.p.logf("pull request #%d merged at once: %s", pr.Number, short(out.SHA))
+	case out.Queued:
+		l.p.logf("pull request #%d is in the merge queue", pr.Number)
+	case out.AutoMerge:
+		l.p.logf("auto-merge (%s) enabled on pull request #%d", l.cfg.MergeMethod, pr.Number)
+	}
+	return nil
+}
+
+// waitMerged waits until the pull request is merged: the merge commit is the
+// revision.
+func (l *lander) waitMerged(ctx context.Context) error {
+	sha, err := l.p.gh.WaitMerged(ctx, l.pr)
+	if err != nil {
+		return fmt.Errorf("waiting for pull request #%d to merge: %w", l.pr.Number, err)
+	}
+	l.res.Merged, l.res.Revision = true, sha
+	l.p.logf("pull request #%d merged: %s", l.pr.Number, short(sha))
+	return nil
+}

@@ -1,0 +1,254 @@
+package promote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"time"
+
+	"github.com/gitops-promote/gitops-promote/internal/config"
+	"github.com/gitops-promote/gitops-promote/internal/kustomize"
+)
+
+// Observer hears the phases of a run: the runner renders ::group:: per
+// phase, a terminal shows progress.
+type Observer interface {
+	PhaseStart(phase Phase)
+	PhaseEnd(phase Phase, d time.Duration, err error)
+}
+
+// Retry bounds the landing attempts after lost races: jittered exponential
+// backoff from Initial up to Max between attempts, at most Attempts attempts
+// within MaxElapsed.
+type Retry struct {
+	Attempts   uint
+	Initial    time.Duration
+	Max        time.Duration
+	MaxElapsed time.Duration
+}
+
+// defaultRetry allows about ten attempts within about a minute.
+var defaultRetry = Retry{Attempts: 10, Initial: 250 * time.Millisecond, Max: 10 * time.Second, MaxElapsed: 75 * time.Second}
+
+// DefaultRetry returns the default landing retry policy: ten attempts, 250ms
+// growing to 10s between them, within 75s.
+func DefaultRetry() Retry { return defaultRetry }
+
+// Pipeline runs promotions over injected adapters.
+type Pipeline struct {
+	repo     Repo
+	gh       GitHub
+	argo     ArgoCD
+	logf     func(format string, args ...any)
+	observer Observer
+	retry    Retry
+	now      func() time.Time
+}
+
+// Option configures a Pipeline.
+type Option func(*Pipeline)
+
+// WithGitHub gives the pipeline the GitHub API (pull requests, API commits).
+// Without it only landing by push exists.
+func WithGitHub(gh GitHub) Option { return func(p *Pipeline) { p.gh = gh } }
+
+// WithArgoCD gives the pipeline Argo CD for the confirmation.
+func WithArgoCD(a ArgoCD) Option { return func(p *Pipeline) { p.argo = a } }
+
+// WithLogf reports progress, one line per event.
+func WithLogf(logf func(format string, args ...any)) Option {
+	return func(p *Pipeline) { p.logf = logf }
+}
+
+// WithObserver hears the start and end of every phase.
+func WithObserver(o Observer) Option { return func(p *Pipeline) { p.observer = o } }
+
+// WithRetry sets the landing retry policy (tests use short intervals).
+func WithRetry(r Retry) Option { return func(p *Pipeline) { p.retry = r } }
+
+// WithClock sets the clock used for the phase timings.
+func WithClock(now func() time.Time) Option { return func(p *Pipeline) { p.now = now } }
+
+// New returns a pipeline over repo (nil is allowed for Wait without an
+// ancestry check).
+func New(repo Repo, opts ...Option) *Pipeline {
+	p := &Pipeline{repo: repo, logf: func(string, ...any) {}, retry: defaultRetry, now: time.Now}
+	for _, opt := range opts {
+		opt(p)
+	}
+	return p
+}
+
+// phase runs fn as one phase: observer calls and the timing in res.
+func (p *Pipeline) phase(res *Result, ph Phase, fn func() error) error {
+	if p.observer != nil {
+		p.observer.PhaseStart(ph)
+	}
+	start := p.now()
+	err := fn()
+	d := p.now().Sub(start)
+	res.Timings = append(res.Timings, Timing{Phase: ph, Duration: d})
+	if p.observer != nil {
+		p.observer.PhaseEnd(ph, d, err)
+	}
+	return err
+}
+
+// Run promotes per cfg (validated by config for the run verb): edit on the
+// branch head, validate, land, wait for the merge, confirm in Argo CD. The
+// Result holds what happened, also when the error is not nil.
+func (p *Pipeline) Run(ctx context.Context, cfg *config.Config) (*Result, error) {
+	res := &Result{DryRun: cfg.DryRun, Branch: cfg.Branch}
+	req, err := Request(cfg)
+	if err != nil {
+		return res, err
+	}
+	var snap Snapshot
+	err = p.phase(res, PhaseFetch, func() error {
+		if res.Branch == "" {
+			b, err := p.repo.DefaultBranch(ctx)
+			if err != nil {
+				return fmt.Errorf("finding the default branch: %w", err)
+			}
+			res.Branch = b
+			p.logf("branch: %s (the repository's default)", b)
+		}
+		snap, err = p.repo.Fetch(ctx, res.Branch)
+		if err != nil {
+			return fmt.Errorf("fetching branch %q: %w", res.Branch, err)
+		}
+		p.logf("fetched %s at %s", res.Branch, short(snap.Head()))
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	var edit *kustomize.Result
+	if err := p.phase(res, PhaseEdit, func() error {
+		edit, err = p.edit(snap, req, res)
+		return err
+	}); err != nil {
+		return res, err
+	}
+	if len(edit.Files) == 0 {
+		p.logf("nothing to change: every image is already set on %s", short(snap.Head()))
+		return res, nil
+	}
+	if cfg.ValidateOverlays {
+		if err := p.phase(res, PhaseValidate, func() error { return p.validate(snap, edit) }); err != nil {
+			return res, err
+		}
+	}
+	if cfg.DryRun {
+		p.logf("dry run: nothing landed")
+		return res, nil
+	}
+
+	l := &lander{p: p, cfg: cfg, req: req, res: res, snap: snap, edit: edit}
+	if err := p.phase(res, PhaseLand, func() error { return l.land(ctx) }); err != nil {
+		return res, err
+	}
+	if !res.Changed {
+		return res, nil
+	}
+
+	tctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	if res.LandedBy == LandedByPullRequest && !res.Merged && cfg.WaitForMerge {
+		if err := p.phase(res, PhaseMerge, func() error { return l.waitMerged(tctx) }); err != nil {
+			return res, err
+		}
+	}
+	if len(cfg.ArgoCDApps) == 0 {
+		return res, nil
+	}
+	if res.Revision == "" {
+		p.logf("pull request #%d is not merged yet: no revision to confirm in Argo CD", res.PullRequestNumber)
+		return res, nil
+	}
+	err = p.phase(res, PhaseConfirm, func() error { return p.confirm(tctx, cfg, res) })
+	return res, err
+}
+
+// edit runs the semantic edit on snap and records the changes in res.
+func (p *Pipeline) edit(snap Snapshot, req kustomize.Request, res *Result) (*kustomize.Result, error) {
+	edit, err := kustomize.Edit(snap.FS(), req)
+	if err != nil {
+		return nil, fmt.Errorf("editing the overlays at %s: %w", short(snap.Head()), err)
+	}
+	for _, w := range edit.Warnings {
+		p.logf("warning: %s", w)
+	}
+	res.Base = snap.Head()
+	res.Changed = len(edit.Files) > 0
+	res.Changes, res.Files, res.Warnings = edit.Changes, edit.Files, edit.Warnings
+	for _, c := range edit.Changes {
+		p.logf("%s: %s %s -> %s", c.File, c.Image, orNone(c.Old), c.New)
+	}
+	return edit, nil
+}
+
+// validate builds every overlay whose kustomization was edited.
+func (p *Pipeline) validate(snap Snapshot, edit *kustomize.Result) error {
+	var overlays []string
+	for _, f := range edit.Files {
+		if d := path.Dir(f.Path); !slices.Contains(overlays, d) {
+			overlays = append(overlays, d)
+		}
+	}
+	if err := kustomize.Validate(snap.FS(), edit.Files, overlays); err != nil {
+		return fmt.Errorf("validating the edited overlays: %w", err)
+	}
+	p.logf("kustomize build passed for %d %s", len(overlays), plural(len(overlays), "overlay"))
+	return nil
+}
+
+// confirm waits in Argo CD for res.Revision, with git ancestry as Contains.
+func (p *Pipeline) confirm(ctx context.Context, cfg *config.Config, res *Result) error {
+	if p.argo == nil {
+		return errors.New("confirming in Argo CD: no Argo CD client was configured")
+	}
+	spec := WaitSpec{
+		Apps: cfg.ArgoCDApps, Revision: res.Revision, RepoURL: cfg.RepositoryURL,
+		Refresh: string(cfg.ArgoCDRefresh), Sync: cfg.ArgoCDSync,
+	}
+	if p.repo != nil && res.Branch != "" {
+		branch := res.Branch
+		spec.Contains = func(ctx context.Context, rev, ours string) (bool, error) {
+			return p.repo.Contains(ctx, branch, rev, ours)
+		}
+	}
+	apps, err := p.argo.Wait(ctx, spec)
+	res.Apps = apps
+	if err != nil {
+		return fmt.Errorf("confirming %s in Argo CD: %w", short(res.Revision), err)
+	}
+	res.Deployed = true
+	return nil
+}
+
+// Wait confirms cfg.Revision in Argo CD (the wait verb), with git ancestry
+// when the pipeline has a repository.
+func (p *Pipeline) Wait(ctx context.Context, cfg *config.Config) (*Result, error) {
+	res := &Result{Revision: cfg.Revision, Branch: cfg.Branch}
+	tctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	if p.repo != nil && res.Branch == "" {
+		b, err := p.repo.DefaultBranch(tctx)
+		if err != nil {
+			return res, fmt.Errorf("finding the default branch: %w", err)
+		}
+		res.Branch = b
+	}
+	err := p.phase(res, PhaseConfirm, func() error { return p.confirm(tctx, cfg, res) })
+	return res, err
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}

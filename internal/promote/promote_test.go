@@ -1,0 +1,346 @@
+package promote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/gitops-promote/gitops-promote/internal/config"
+	"github.com/gitops-promote/gitops-promote/internal/kustomize"
+)
+
+const prodUser = "apps/user-service/overlays/production/kustomization.yaml"
+
+var fastRetry = Retry{Attempts: 10, Initial: time.Millisecond, Max: 2 * time.Millisecond, MaxElapsed: 5 * time.Second}
+
+func testConfig(mods ...func(*config.Config)) *config.Config {
+	c := config.Default()
+	c.Images = []string{"ghcr.io/acme/user-service:1.4.2"}
+	c.Overlays = []string{"apps/user-service/overlays/production"}
+	c.Branch = "main"
+	c.RepositoryURL = "https://github.example/acme/config.git"
+	for _, m := range mods {
+		m(c)
+	}
+	return c
+}
+
+type logs struct{ lines []string }
+
+func (l *logs) logf(format string, args ...any) {
+	l.lines = append(l.lines, fmtLine(format, args...))
+}
+
+func fmtLine(format string, args ...any) string {
+	return strings.TrimSpace(strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", " "))
+}
+
+func TestRunPushLandsOneCommit(t *testing.T) {
+	t.Parallel()
+	r := newFakeRemote(t, "main")
+	old := r.branches["main"]
+	p := New(r, WithRetry(fastRetry))
+	res, err := p.Run(context.Background(), testConfig())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := &Result{
+		Changed: true, LandedBy: LandedByPush, Branch: "main", Base: old, Attempts: 1,
+		Changes: []kustomize.Change{{File: prodUser, Image: "ghcr.io/acme/user-service", Old: "ghcr.io/acme/user-service:1.4.0", New: "ghcr.io/acme/user-service:1.4.2"}},
+	}
+	want.CommitSHA, want.Revision = r.branches["main"], r.branches["main"]
+	if diff := cmp.Diff(want, res, cmpopts.IgnoreFields(Result{}, "Files", "Timings", "Warnings")); diff != "" {
+		t.Errorf("Result (-want +got):\n%s", diff)
+	}
+	if got := r.file("main", prodUser); !strings.Contains(got, `newTag: "1.4.2" # promoted from staging`) {
+		t.Errorf("pushed file:\n%s\nwant the tag set with its comment kept", got)
+	}
+	c := r.commits[r.branches["main"]]
+	if c.parent != old || !strings.HasPrefix(c.msg, "Deploy ghcr.io/acme/user-service:1.4.2 to apps/user-service/overlays/production\n") {
+		t.Errorf("commit parent %s message %q", c.parent, c.msg)
+	}
+	if diff := cmp.Diff(Author{Name: "github-actions[bot]", Email: "41898282+github-actions[bot]@users.noreply.github.com"}, c.author); diff != "" {
+		t.Errorf("author (-want +got):\n%s", diff)
+	}
+
+	// A second run finds nothing to change: no commit.
+	head := r.branches["main"]
+	res, err = p.Run(context.Background(), testConfig())
+	if err != nil || res.Changed || r.branches["main"] != head {
+		t.Errorf("second run: changed=%v err=%v head moved=%v; want a no-op", res.Changed, err, r.branches["main"] != head)
+	}
+}
+
+func TestRunRaceReappliesTheEdit(t *testing.T) {
+	t.Parallel()
+	r := newFakeRemote(t, "main")
+	old := r.branches["main"]
+	// Two other pipelines land before our first two pushes: one bumps the
+	// same file's other content (replicas), one another overlay.
+	r.beforePush = func(r *fakeRemote, n int) {
+		switch n {
+		case 1:
+			r.commitOn("main", func(f map[string][]byte) {
+				f[prodUser] = []byte(strings.Replace(string(f[prodUser]), "count: 3", "count: 5", 1))
+			})
+		case 2:
+			r.commitOn("main", func(f map[string][]byte) { f["README.md"] = []byte("other\n") })
+		}
+	}
+	var l logs
+	p := New(r, WithRetry(fastRetry), WithLogf(l.logf))
+	res, err := p.Run(context.Background(), testConfig())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Attempts != 3 {
+		t.Errorf("Attempts = %d, want 3", res.Attempts)
+	}
+	got := r.file("main", prodUser)
+	if !strings.Contains(got, "count: 5") || !strings.Contains(got, `newTag: "1.4.2"`) {
+		t.Errorf("file on main keeps both changes? got:\n%s", got)
+	}
+	if ok, _ := r.Contains(context.Background(), "main", r.branches["main"], old); !ok {
+		t.Error("the old head is not an ancestor: history was rewritten")
+	}
+	var retries int
+	for _, line := range l.lines {
+		if strings.Contains(line, "re-applying the edit") {
+			retries++
+		}
+	}
+	if retries != 2 {
+		t.Errorf("logged %d retries, want 2; log:\n%s", retries, strings.Join(l.lines, "\n"))
+	}
+}
+
+func TestRunRaceWithOurImagesIsANoOp(t *testing.T) {
+	t.Parallel()
+	r := newFakeRemote(t, "main")
+	var theirs string
+	r.beforePush = func(r *fakeRemote, n int) {
+		if n == 1 {
+			theirs = r.commitOn("main", func(f map[string][]byte) {
+				f[prodUser] = []byte(strings.Replace(string(f[prodUser]), `"1.4.0"`, `"1.4.2"`, 1))
+			})
+		}
+	}
+	res, err := New(r, WithRetry(fastRetry)).Run(context.Background(), testConfig())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Changed || res.CommitSHA != "" || r.branches["main"] != theirs || r.pushes != 1 {
+		t.Errorf("changed=%v commit=%q head is theirs=%v pushes=%d; want a no-op after the race", res.Changed, res.CommitSHA, r.branches["main"] == theirs, r.pushes)
+	}
+}
+
+func TestRunRaceGivesUpWithinBounds(t *testing.T) {
+	t.Parallel()
+	r := newFakeRemote(t, "main")
+	r.beforePush = func(r *fakeRemote, n int) {
+		r.commitOn("main", func(f map[string][]byte) { f["x"] = []byte{byte(n)} })
+	}
+	_, err := New(r, WithRetry(Retry{Attempts: 4, Initial: time.Millisecond, Max: time.Millisecond, MaxElapsed: 5 * time.Second})).Run(context.Background(), testConfig())
+	var h interface{ Hint() string }
+	if !errors.Is(err, ErrNonFastForward) || !errors.As(err, &h) || r.pushes != 4 {
+		t.Fatalf("err = %v, pushes = %d; want a non-fast-forward error with a hint after 4 pushes", err, r.pushes)
+	}
+}
+
+func TestRunProtectedBranch(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		mode     config.Mode
+		github   bool
+		wantHint string
+		wantErr  bool
+	}{
+		{name: "push mode gives the hint", mode: config.ModePush, github: true, wantErr: true, wantHint: "main is protected: use mode: pull-request (or auto) to land through a pull request"},
+		{name: "auto without the API explains", mode: config.ModeAuto, wantErr: true, wantHint: "mode auto lands a protected branch through a pull request, which needs the GitHub API: give github-api-url, or change the protection"},
+		{name: "auto goes to a pull request", mode: config.ModeAuto, github: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newFakeRemote(t, "main")
+			r.protected["main"] = true
+			old := r.branches["main"]
+			opts := []Option{WithRetry(fastRetry)}
+			gh := &fakeGitHub{r: r}
+			if tc.github {
+				opts = append(opts, WithGitHub(gh))
+			}
+			res, err := New(r, opts...).Run(context.Background(), testConfig(func(c *config.Config) { c.Mode = tc.mode }))
+			if tc.wantErr {
+				var h interface{ Hint() string }
+				if !errors.As(err, &h) || h.Hint() != tc.wantHint {
+					t.Fatalf("err = %v; want hint %q", err, tc.wantHint)
+				}
+				if !errors.Is(err, ErrProtected) || r.branches["main"] != old {
+					t.Errorf("err is protected = %v, main moved = %v", errors.Is(err, ErrProtected), r.branches["main"] != old)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			prBranch := PRBranch("main", []string{"apps/user-service/overlays/production"})
+			want := &Result{
+				Changed: true, LandedBy: LandedByPullRequest, PullRequestNumber: 7,
+				PullRequestURL: "https://github.example/acme/config/pull/7", Merged: true,
+				CommitSHA: r.branches[prBranch], Revision: r.branches["main"], Branch: "main", PRBranch: prBranch, Base: old, Attempts: 1,
+			}
+			if diff := cmp.Diff(want, res, cmpopts.IgnoreFields(Result{}, "Files", "Timings", "Warnings", "Changes")); diff != "" {
+				t.Errorf("Result (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"squash"}, gh.merges); diff != "" {
+				t.Errorf("merge requests (-want +got):\n%s", diff)
+			}
+			if len(gh.specs) != 1 || gh.specs[0].Title != "Deploy ghcr.io/acme/user-service:1.4.2 to apps/user-service/overlays/production" || !strings.Contains(gh.specs[0].Body, "| `apps/user-service/overlays/production` | `ghcr.io/acme/user-service` | `ghcr.io/acme/user-service:1.4.0` | `ghcr.io/acme/user-service:1.4.2` |") {
+				t.Errorf("PR specs: %+v", gh.specs)
+			}
+		})
+	}
+}
+
+func TestRunPullRequestAPICommitRetriesStaleData(t *testing.T) {
+	t.Parallel()
+	r := newFakeRemote(t, "main")
+	gh := &fakeGitHub{r: r}
+	prBranch := PRBranch("main", []string{"apps/user-service/overlays/production"})
+	calls := 0
+	racy := &racyGitHub{fakeGitHub: gh, before: func() {
+		calls++
+		if calls == 1 { // the base moves and our PR branch with it
+			r.mu.Lock()
+			r.commitOn("main", func(f map[string][]byte) { f["y"] = []byte("y") })
+			r.branches[prBranch] = r.branches["main"]
+			r.mu.Unlock()
+		}
+	}}
+	cfg := testConfig(func(c *config.Config) {
+		c.Mode, c.CommitMethod, c.AutoMerge, c.WaitForMerge = config.ModePullRequest, config.CommitAPI, false, false
+	})
+	res, err := New(r, WithRetry(fastRetry), WithGitHub(racy)).Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Attempts != 2 || res.Merged || res.Revision != "" || res.PullRequestNumber != 7 {
+		t.Errorf("attempts=%d merged=%v revision=%q pr=%d; want 2 attempts, an open PR and no revision", res.Attempts, res.Merged, res.Revision, res.PullRequestNumber)
+	}
+	if c := r.commits[r.branches[prBranch]]; c.parent != r.branches["main"] || string(c.files["y"]) != "y" {
+		t.Errorf("PR commit is not on the new base head")
+	}
+	if len(gh.merges) != 0 {
+		t.Errorf("merge asked with auto-merge off: %v", gh.merges)
+	}
+}
+
+type racyGitHub struct {
+	*fakeGitHub
+	before func()
+}
+
+func (g *racyGitHub) CommitOnBranch(ctx context.Context, spec CommitSpec) (string, error) {
+	g.before()
+	return g.fakeGitHub.CommitOnBranch(ctx, spec)
+}
+
+func TestRunConfirmsInArgoCD(t *testing.T) {
+	t.Parallel()
+	r := newFakeRemote(t, "main")
+	argo := &fakeArgo{}
+	var phases []string
+	obs := observerFunc(func(ph Phase, start bool) {
+		if start {
+			phases = append(phases, string(ph))
+		}
+	})
+	cfg := testConfig(func(c *config.Config) {
+		c.ArgoCDApps, c.ArgoCDRefresh, c.ArgoCDSync = []string{"argocd/user-service-production"}, config.RefreshHard, true
+	})
+	res, err := New(r, WithRetry(fastRetry), WithArgoCD(argo), WithObserver(obs)).Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !res.Deployed || len(res.Apps) != 1 || res.Apps[0].Health != "Healthy" {
+		t.Errorf("deployed=%v apps=%+v", res.Deployed, res.Apps)
+	}
+	if diff := cmp.Diff([]string{"fetch", "edit", "validate", "land", "confirm"}, phases); diff != "" {
+		t.Errorf("phases (-want +got):\n%s", diff)
+	}
+	s := argo.specs[0]
+	if s.Revision != r.branches["main"] || s.Refresh != "hard" || !s.Sync || s.RepoURL != cfg.RepositoryURL {
+		t.Errorf("wait spec: %+v", s)
+	}
+}
+
+type observerFunc func(ph Phase, start bool)
+
+func (f observerFunc) PhaseStart(ph Phase)                         { f(ph, true) }
+func (f observerFunc) PhaseEnd(ph Phase, _ time.Duration, _ error) { f(ph, false) }
+
+func TestRunDryRunLandsNothing(t *testing.T) {
+	t.Parallel()
+	r := newFakeRemote(t, "main")
+	head := r.branches["main"]
+	res, err := New(r).Run(context.Background(), testConfig(func(c *config.Config) { c.DryRun = true }))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !res.Changed || len(res.Files) != 1 || r.branches["main"] != head || r.pushes != 0 {
+		t.Errorf("changed=%v files=%d pushes=%d; want the change shown and nothing pushed", res.Changed, len(res.Files), r.pushes)
+	}
+}
+
+func TestRequestRefusesBadImages(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		images []string
+		from   string
+		want   string
+	}{
+		{name: "empty tag", images: []string{"app:"}, want: "images: image \"app:\""},
+		{name: "twice", images: []string{"app:1", "app:2"}, want: `images: "app:1" and "app:2" both set image "app"; give each image once`},
+		{name: "tag with promote-from", images: []string{"app:1"}, from: "o", want: `images: image "app:1"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newFakeRemote(t, "main")
+			_, err := New(r).Run(context.Background(), testConfig(func(c *config.Config) { c.Images, c.PromoteFrom = tc.images, tc.from }))
+			var bad interface{ BadInput() bool }
+			if !errors.As(err, &bad) || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a bad input starting %q", err, tc.want)
+			}
+			if r.fetches != 0 {
+				t.Error("fetched before refusing the images")
+			}
+		})
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	t.Parallel()
+	res := &Result{Changed: true, LandedBy: "pull-request", PullRequestNumber: 12, Changes: []kustomize.Change{{File: "a/kustomization.yaml", Image: "x", Old: "x:1", New: "x:2"}}}
+	want := []Output{
+		{"changed", "true"}, {"landed-by", "pull-request"}, {"commit-sha", ""}, {"pull-request-number", "12"},
+		{"pull-request-url", ""}, {"merged", "false"}, {"revision", ""}, {"deployed", "false"},
+		{"changes", `[{"file":"a/kustomization.yaml","image":"x","old":"x:1","new":"x:2"}]`},
+	}
+	if diff := cmp.Diff(want, res.Outputs()); diff != "" {
+		t.Errorf("Outputs (-want +got):\n%s", diff)
+	}
+	overlays := []string{"apps/b/overlays/production", "apps/a/overlays/production"}
+	if got, want := PRBranch("main", overlays), "gitops-promote/main/5425504e"; got != want {
+		t.Errorf("PRBranch = %q, want %q (sha256 of the sorted overlays)", got, want)
+	}
+}
