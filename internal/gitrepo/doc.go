@@ -1,0 +1,19 @@
+// Package gitrepo fetches, commits and pushes a config repository with
+// go-git, in memory.
+//
+// Fetch reads only the head commit of one branch (depth 1, single branch)
+// into memory storage; nothing is checked out and no credential is written
+// anywhere. Snapshot.FS reads the head tree's blobs lazily, Snapshot.Commit
+// writes new blobs and only the trees along the changed paths, and
+// Snapshot.Push lands the commit as a fast-forward, never forcing.
+//
+// Push refusals come back as typed errors the caller acts on:
+// ErrNonFastForward for every shape of a lost race (re-edit and retry),
+// *ProtectedError for GitHub's branch protection (GH006) and rulesets
+// (GH013), ErrAuth, ErrNotFound, and *NetworkError (Temporary) for faults of
+// the transport, which Push and Fetch already retried a bounded number of
+// times.
+//
+// The token is sent as HTTP basic auth (user x-access-token) and is never
+// part of an error, a log line or a URL this package prints.
+package gitrepo

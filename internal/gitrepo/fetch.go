@@ -1,0 +1,153 @@
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
+	"github.com/go-git/go-git/v5/storage/memory"
+)
+
+// Snapshot is the head commit of one branch, fetched into memory, plus the
+// commits made on top of it. It is not safe for concurrent use.
+type Snapshot struct {
+	r       *Remote
+	branch  string
+	head    plumbing.Hash
+	storage *memory.Storage
+	made    map[plumbing.Hash]madeCommit
+	ours    map[plumbing.Hash]bool // objects Commit made
+}
+
+// madeCommit is a commit Snapshot.Commit made: its parent and the objects
+// the server does not have yet.
+type madeCommit struct {
+	parent  plumbing.Hash
+	objects []plumbing.Hash
+}
+
+// Fetch reads the head commit of branch and its tree (depth 1, that branch
+// only) into memory. A missing branch is ErrNotFound.
+func (r *Remote) Fetch(ctx context.Context, branch string) (*Snapshot, error) {
+	if err := checkBranch(branch); err != nil {
+		return nil, err
+	}
+	st := memory.NewStorage()
+	head, err := retry(ctx, r, "fetching", func() (plumbing.Hash, error) {
+		return r.fetch(ctx, st, branch, 1)
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.logf("fetched %s branch %s at %s", r.display, branch, head)
+	return &Snapshot{r: r, branch: branch, head: head, storage: st, made: map[plumbing.Hash]madeCommit{}, ours: map[plumbing.Hash]bool{}}, nil
+}
+
+// Head is the full SHA of the fetched head commit.
+func (s *Snapshot) Head() string { return s.head.String() }
+
+// Branch is the branch the snapshot was fetched from.
+func (s *Snapshot) Branch() string { return s.branch }
+
+// fetch fills st with branch's head and depth-1 more commits (depth 0: all)
+// and returns the head.
+func (r *Remote) fetch(ctx context.Context, st *memory.Storage, branch string, depth int) (head plumbing.Hash, err error) {
+	op := fmt.Sprintf("fetching branch %q of %s", branch, r.display)
+	sess, err := r.transport.NewUploadPackSession(r.ep, r.auth())
+	if err != nil {
+		return head, classifyTransport(op, err)
+	}
+	defer func() {
+		if cerr := sess.Close(); cerr != nil && err == nil {
+			err = classifyTransport(op, cerr)
+		}
+	}()
+	ar, err := sess.AdvertisedReferencesContext(ctx)
+	if err != nil {
+		return head, classifyTransport(op, err)
+	}
+	head, err = branchHash(ar, branch)
+	if err != nil {
+		return head, fmt.Errorf("%s: %w", op, err)
+	}
+	req := packp.NewUploadPackRequestFromCapabilities(ar.Capabilities)
+	// Without haves, a thin pack could only refer to objects we lack.
+	req.Capabilities.Delete(capability.ThinPack)
+	if ar.Capabilities.Supports(capability.NoProgress) {
+		if err := req.Capabilities.Set(capability.NoProgress); err != nil {
+			return head, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	req.Wants = []plumbing.Hash{head}
+	if depth > 0 {
+		req.Depth = packp.DepthCommits(depth)
+		if err := req.Capabilities.Set(capability.Shallow); err != nil {
+			return head, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	resp, err := sess.UploadPack(ctx, req)
+	if err != nil {
+		return head, classifyTransport(op, err)
+	}
+	defer resp.Close()
+	var pack io.Reader = resp
+	switch {
+	case req.Capabilities.Supports(capability.Sideband64k):
+		pack = sideband.NewDemuxer(sideband.Sideband64k, resp)
+	case req.Capabilities.Supports(capability.Sideband):
+		pack = sideband.NewDemuxer(sideband.Sideband, resp)
+	}
+	if err := packfile.UpdateObjectStorage(st, pack); err != nil {
+		return head, classifyTransport(op, err)
+	}
+	if len(resp.Shallows) > 0 {
+		if err := st.SetShallow(resp.Shallows); err != nil {
+			return head, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	return head, nil
+}
+
+// branchHash finds branch in the server's advertised references.
+func branchHash(ar *packp.AdvRefs, branch string) (plumbing.Hash, error) {
+	refs, err := ar.AllReferences()
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("reading advertised references: %w", err)
+	}
+	ref, err := refs.Reference(plumbing.NewBranchReferenceName(branch))
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return plumbing.ZeroHash, fmt.Errorf("branch %q: %w", branch, ErrNotFound)
+	}
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("reading branch %q: %w", branch, err)
+	}
+	return ref.Hash(), nil
+}
+
+// remoteBranch returns the hash branch points at on the server in an open
+// session's advertisement, or ZeroHash when it does not exist.
+func remoteBranch(ar *packp.AdvRefs, branch string) (plumbing.Hash, error) {
+	h, err := branchHash(ar, branch)
+	if errors.Is(err, ErrNotFound) {
+		return plumbing.ZeroHash, nil
+	}
+	return h, err
+}
+
+func checkBranch(branch string) error {
+	if branch == "" || !plumbing.NewBranchReferenceName(branch).IsBranch() {
+		return &BadInputError{What: "branch", Value: branch, Why: "empty"}
+	}
+	for _, c := range branch {
+		if c <= ' ' || c == 0x7f || c == '~' || c == '^' || c == ':' || c == '?' || c == '*' || c == '[' || c == '\\' {
+			return &BadInputError{What: "branch", Value: branch, Why: "not a valid branch name"}
+		}
+	}
+	return nil
+}
