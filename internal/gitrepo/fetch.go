@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
@@ -150,4 +151,32 @@ func checkBranch(branch string) error {
 		}
 	}
 	return nil
+}
+
+// DefaultBranch returns the branch the server's HEAD points at.
+func (r *Remote) DefaultBranch(ctx context.Context) (string, error) {
+	return retry(ctx, r, "reading the default branch of", func() (branch string, err error) {
+		op := "reading the default branch of " + r.display
+		sess, err := r.transport.NewUploadPackSession(r.ep, r.auth())
+		if err != nil {
+			return "", classifyTransport(op, err)
+		}
+		defer func() {
+			if cerr := sess.Close(); cerr != nil && err == nil {
+				err = classifyTransport(op, cerr)
+			}
+		}()
+		ar, err := sess.AdvertisedReferencesContext(ctx)
+		if err != nil {
+			return "", classifyTransport(op, err)
+		}
+		for _, v := range ar.Capabilities.Get(capability.SymRef) {
+			if target, ok := strings.CutPrefix(v, "HEAD:"); ok {
+				if name := plumbing.ReferenceName(target); name.IsBranch() {
+					return name.Short(), nil
+				}
+			}
+		}
+		return "", fmt.Errorf("%s: the server names no HEAD branch: %w", op, ErrNotFound)
+	})
 }

@@ -486,3 +486,23 @@ func TestParseSignature(t *testing.T) {
 		})
 	}
 }
+
+func TestDefaultBranch(t *testing.T) {
+	w := newWorld(t)
+	got, err := w.remote(t, testToken).DefaultBranch(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff("main", got); diff != "" {
+		t.Errorf("DefaultBranch (-want +got):\n%s", diff)
+	}
+	w.git(t, "symbolic-ref", "HEAD", "refs/heads/trunk")
+	w.git(t, "branch", "trunk", "main")
+	got, err = w.remote(t, testToken).DefaultBranch(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff("trunk", got); diff != "" {
+		t.Errorf("DefaultBranch after moving HEAD (-want +got):\n%s", diff)
+	}
+}
