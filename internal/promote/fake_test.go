@@ -203,6 +203,9 @@ func (g *fakeGitHub) WaitMerged(_ context.Context, pr *PR) (string, error) {
 func (g *fakeGitHub) CommitOnBranch(_ context.Context, spec CommitSpec) (string, error) {
 	g.r.mu.Lock()
 	defer g.r.mu.Unlock()
+	if spec.BaseOid != "" {
+		g.r.branches[spec.Branch] = spec.BaseOid
+	}
 	if g.r.branches[spec.Branch] != spec.ExpectedHead {
 		return "", Mark(fmt.Errorf("STALE_DATA"), ErrStaleData)
 	}

@@ -84,9 +84,11 @@ type MergeOutcome struct {
 }
 
 // CommitSpec is a commit made through the API on Branch, whose head must
-// still be ExpectedHead.
+// still be ExpectedHead. With BaseOid set, Branch (our pull request branch)
+// is first created or moved to BaseOid.
 type CommitSpec struct {
 	Branch       string
+	BaseOid      string
 	ExpectedHead string
 	Message      string
 	Files        []File

@@ -145,12 +145,11 @@ func (l *lander) commit(ctx context.Context, target string, force bool) (string,
 		if l.p.gh == nil {
 			return "", errors.New("commit-method api needs the GitHub API")
 		}
+		spec := CommitSpec{Branch: target, ExpectedHead: l.snap.Head(), Message: msg, Files: l.files()}
 		if force {
-			if err := l.snap.PushForce(ctx, l.snap.Head(), target); err != nil {
-				return "", fmt.Errorf("resetting %q to %s: %w", target, short(l.snap.Head()), err)
-			}
+			spec.BaseOid = l.snap.Head()
 		}
-		sha, err := l.p.gh.CommitOnBranch(ctx, CommitSpec{Branch: target, ExpectedHead: l.snap.Head(), Message: msg, Files: l.files()})
+		sha, err := l.p.gh.CommitOnBranch(ctx, spec)
 		if err != nil {
 			return "", fmt.Errorf("committing on %q through the API: %w", target, err)
 		}

@@ -210,46 +210,63 @@ func TestRunProtectedBranch(t *testing.T) {
 	}
 }
 
-func TestRunPullRequestAPICommitRetriesStaleData(t *testing.T) {
+func TestRunAPICommitRetriesStaleData(t *testing.T) {
 	t.Parallel()
 	r := newFakeRemote(t, "main")
 	gh := &fakeGitHub{r: r}
-	prBranch := PRBranch("main", []string{"apps/user-service/overlays/production"})
 	calls := 0
 	racy := &racyGitHub{fakeGitHub: gh, before: func() {
 		calls++
-		if calls == 1 { // the base moves and our PR branch with it
+		if calls == 1 { // another pipeline lands between our read and our commit
 			r.mu.Lock()
 			r.commitOn("main", func(f map[string][]byte) { f["y"] = []byte("y") })
-			r.branches[prBranch] = r.branches["main"]
 			r.mu.Unlock()
 		}
 	}}
-	cfg := testConfig(func(c *config.Config) {
-		c.Mode, c.CommitMethod, c.AutoMerge, c.WaitForMerge = config.ModePullRequest, config.CommitAPI, false, false
-	})
+	cfg := testConfig(func(c *config.Config) { c.Mode, c.CommitMethod = config.ModePush, config.CommitAPI })
 	res, err := New(r, WithRetry(fastRetry), WithGitHub(racy)).Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if res.Attempts != 2 || res.Merged || res.Revision != "" || res.PullRequestNumber != 7 {
-		t.Errorf("attempts=%d merged=%v revision=%q pr=%d; want 2 attempts, an open PR and no revision", res.Attempts, res.Merged, res.Revision, res.PullRequestNumber)
+	c := r.commits[r.branches["main"]]
+	if res.Attempts != 2 || res.Revision != r.branches["main"] || string(c.files["y"]) != "y" || !strings.Contains(string(c.files[prodUser]), `"1.4.2"`) {
+		t.Errorf("attempts=%d, revision is head=%v; want 2 attempts and our commit on top of theirs", res.Attempts, res.Revision == r.branches["main"])
 	}
-	if c := r.commits[r.branches[prBranch]]; c.parent != r.branches["main"] || string(c.files["y"]) != "y" {
-		t.Errorf("PR commit is not on the new base head")
+}
+
+func TestRunPullRequestAPICommitStartsFromTheBase(t *testing.T) {
+	t.Parallel()
+	r := newFakeRemote(t, "main")
+	base := r.branches["main"]
+	gh := &fakeGitHub{r: r}
+	var specs []CommitSpec
+	spy := &racyGitHub{fakeGitHub: gh, before: func() {}, spy: &specs}
+	cfg := testConfig(func(c *config.Config) {
+		c.Mode, c.CommitMethod, c.AutoMerge, c.WaitForMerge, c.PRBranch = config.ModePullRequest, config.CommitAPI, false, false, "deploy/prod"
+	})
+	res, err := New(r, WithRetry(fastRetry), WithGitHub(spy)).Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
 	}
-	if len(gh.merges) != 0 {
-		t.Errorf("merge asked with auto-merge off: %v", gh.merges)
+	if len(specs) != 1 || specs[0].Branch != "deploy/prod" || specs[0].BaseOid != base || specs[0].ExpectedHead != base {
+		t.Errorf("API commits: %+v; want one on deploy/prod from the base head %s", specs, base)
+	}
+	if res.Merged || res.Revision != "" || res.PullRequestNumber != 7 || len(gh.merges) != 0 || r.branches["main"] != base {
+		t.Errorf("merged=%v revision=%q pr=%d merges=%v; want an open PR, nothing merged", res.Merged, res.Revision, res.PullRequestNumber, gh.merges)
 	}
 }
 
 type racyGitHub struct {
 	*fakeGitHub
 	before func()
+	spy    *[]CommitSpec
 }
 
 func (g *racyGitHub) CommitOnBranch(ctx context.Context, spec CommitSpec) (string, error) {
 	g.before()
+	if g.spy != nil {
+		*g.spy = append(*g.spy, spec)
+	}
 	return g.fakeGitHub.CommitOnBranch(ctx, spec)
 }
 
