@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/gitops-promote/gitops-promote/internal/actionio"
+	"github.com/gitops-promote/gitops-promote/internal/config"
+	"github.com/gitops-promote/gitops-promote/internal/promote"
+)
+
+func runVerb() verb {
+	return verb{name: "run", summary: "edit, land and confirm: what the GitHub Action runs", run: runRun}
+}
+
+// runRun is the whole promotion. In a runner (GITHUB_ACTIONS=true) it reads
+// INPUT_* and writes GITHUB_OUTPUT and GITHUB_STEP_SUMMARY; elsewhere it
+// reads flags and prints a summary, or with --json one JSON object.
+func runRun(ctx context.Context, e *env, args []string) error {
+	a := actionio.New(actionio.WithGetenv(e.getenv), actionio.WithWriter(e.stdout))
+	runner := a.InRunner()
+	var cfg *config.Config
+	var err error
+	jsonOut := false
+	if runner {
+		fs := flag.NewFlagSet("run", flag.ContinueOnError)
+		if err := parseFlags(e, fs, args); err != nil {
+			return err
+		}
+		cfg, err = a.LoadConfig(config.VerbRun)
+	} else {
+		fs := flag.NewFlagSet("run", flag.ContinueOnError)
+		jsonFlag := fs.Bool("json", false, "print one JSON object of the outputs on stdout")
+		lookup := config.RegisterFlags(fs, config.VerbRun)
+		if err := parseFlags(e, fs, args); err != nil {
+			return err
+		}
+		jsonOut = *jsonFlag
+		cfg, err = config.Load(lookup, config.WithGetenv(e.getenv), config.ForVerb(config.VerbRun))
+	}
+	if cfg != nil {
+		e.redact.add(cfg.Secrets()...)
+		if runner {
+			if merr := a.AddMask(cfg.Secrets()...); merr != nil {
+				return merr
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+
+	prog := newProgress(e, a, runner)
+	opts, repo, err := adapters(cfg, prog.logf)
+	if err != nil {
+		return err
+	}
+	res, runErr := promote.New(repo, append(opts, promote.WithObserver(prog))...).Run(ctx, cfg)
+	if exitCode(runErr) == 2 {
+		return runErr // bad input: the one error line, nothing written
+	}
+	switch {
+	case runner:
+		if res.DryRun && len(res.Files) > 0 {
+			_ = writeDiff(e.stdout, res.Files)
+		}
+		if werr := writeRunnerReport(a, res, runErr); werr != nil && runErr == nil {
+			return werr
+		}
+	case jsonOut:
+		if res.DryRun && len(res.Files) > 0 {
+			_ = writeDiff(e.stderr, res.Files)
+		}
+		if werr := writeJSON(e.stdout, res); werr != nil && runErr == nil {
+			return werr
+		}
+	default:
+		if res.DryRun && len(res.Files) > 0 {
+			if werr := writeDiff(e.stdout, res.Files); werr != nil && runErr == nil {
+				return werr
+			}
+		}
+		writeHuman(e.stderr, res, runErr)
+	}
+	return runErr
+}
+
+// writeRunnerReport writes every output and the step summary.
+func writeRunnerReport(a *actionio.IO, res *promote.Result, runErr error) error {
+	outs := res.Outputs()
+	ao := make([]actionio.Output, len(outs))
+	for i, o := range outs {
+		ao[i] = actionio.Output{Name: o.Name, Value: o.Value}
+	}
+	err := a.SetOutputs(ao)
+	if serr := a.AddStepSummary(stepSummary(res, runErr, hintOf(runErr))); err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("reporting to the runner: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+
+	"github.com/gitops-promote/gitops-promote/internal/argocd"
+	"github.com/gitops-promote/gitops-promote/internal/config"
+	"github.com/gitops-promote/gitops-promote/internal/github"
+	"github.com/gitops-promote/gitops-promote/internal/gitrepo"
+	"github.com/gitops-promote/gitops-promote/internal/promote"
+)
+
+// The adapters below satisfy promote's interfaces over the real packages,
+// converting types and marking the errors promote decides on.
+
+// repoAdapter is promote.Repo over a gitrepo.Remote.
+type repoAdapter struct{ r *gitrepo.Remote }
+
+func (a repoAdapter) DefaultBranch(ctx context.Context) (string, error) {
+	return a.r.DefaultBranch(ctx)
+}
+
+func (a repoAdapter) Fetch(ctx context.Context, branch string) (promote.Snapshot, error) {
+	s, err := a.r.Fetch(ctx, branch)
+	if err != nil {
+		return nil, markGit(err)
+	}
+	return snapAdapter{s: s}, nil
+}
+
+func (a repoAdapter) Contains(ctx context.Context, branch, rev, ancestor string) (bool, error) {
+	return a.r.Contains(ctx, branch, rev, ancestor)
+}
+
+// snapAdapter is promote.Snapshot over a gitrepo.Snapshot.
+type snapAdapter struct{ s *gitrepo.Snapshot }
+
+func (a snapAdapter) Head() string { return a.s.Head() }
+func (a snapAdapter) FS() fs.FS    { return a.s.FS() }
+
+func (a snapAdapter) Commit(files []promote.File, msg string, author promote.Author) (string, error) {
+	gf := make([]gitrepo.File, len(files))
+	for i, f := range files {
+		gf[i] = gitrepo.File{Path: f.Path, Content: f.Content}
+	}
+	return a.s.Commit(gf, msg, gitrepo.Signature{Name: author.Name, Email: author.Email})
+}
+
+func (a snapAdapter) Push(ctx context.Context, sha, branch string) error {
+	return markGit(a.s.Push(ctx, sha, branch))
+}
+
+func (a snapAdapter) PushForce(ctx context.Context, sha, branch string) error {
+	return markGit(a.s.PushForce(ctx, sha, branch))
+}
+
+func markGit(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gitrepo.ErrNonFastForward):
+		return promote.Mark(err, promote.ErrNonFastForward)
+	case errors.Is(err, gitrepo.ErrProtectedBranch):
+		return promote.Mark(err, promote.ErrProtected)
+	}
+	return err
+}
+
+// githubAdapter is promote.GitHub over a github.Client for one repository.
+type githubAdapter struct {
+	c           *github.Client
+	owner, repo string
+	prs         map[int]*github.PR
+}
+
+func (a *githubAdapter) EnsurePR(ctx context.Context, s promote.PRSpec) (*promote.PR, error) {
+	pr, err := a.c.EnsurePR(ctx, github.PRSpec{
+		Owner: a.owner, Repo: a.repo, Base: s.Base, Head: s.Head,
+		Title: s.Title, Body: s.Body, Labels: s.Labels, Reviewers: s.Reviewers,
+	})
+	if err != nil {
+		return nil, markGitHub(err)
+	}
+	a.prs[pr.Number] = pr
+	return &promote.PR{Number: pr.Number, URL: pr.URL, HeadRef: pr.HeadRef, BaseRef: pr.BaseRef}, nil
+}
+
+func (a *githubAdapter) pr(p *promote.PR) *github.PR {
+	if pr, ok := a.prs[p.Number]; ok {
+		return pr
+	}
+	return &github.PR{Owner: a.owner, Repo: a.repo, Number: p.Number, URL: p.URL, HeadRef: p.HeadRef, BaseRef: p.BaseRef}
+}
+
+func (a *githubAdapter) Merge(ctx context.Context, p *promote.PR, method string, autoMerge bool) (*promote.MergeOutcome, error) {
+	out, err := a.c.Merge(ctx, a.pr(p), method, autoMerge)
+	if err != nil {
+		return nil, markGitHub(err)
+	}
+	return &promote.MergeOutcome{
+		Merged:    out.Action == github.ActionMerged,
+		SHA:       out.MergeCommit,
+		AutoMerge: out.Action == github.ActionAutoMerge,
+		Queued:    out.Action == github.ActionQueued,
+	}, nil
+}
+
+func (a *githubAdapter) WaitMerged(ctx context.Context, p *promote.PR) (string, error) {
+	sha, err := a.c.WaitMerged(ctx, a.pr(p))
+	return sha, markGitHub(err)
+}
+
+func (a *githubAdapter) CommitOnBranch(ctx context.Context, s promote.CommitSpec) (string, error) {
+	add := make(map[string][]byte, len(s.Files))
+	for _, f := range s.Files {
+		add[f.Path] = f.Content
+	}
+	sha, err := a.c.CommitOnBranch(ctx, github.CommitSpec{
+		Owner: a.owner, Repo: a.repo, Branch: s.Branch, BaseOid: s.BaseOid,
+		ExpectedHeadOid: s.ExpectedHead, Message: s.Message, Additions: add,
+	})
+	return sha, markGitHub(err)
+}
+
+func markGitHub(err error) error {
+	var pe *github.ProtectedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, github.ErrStaleHead):
+		return promote.Mark(err, promote.ErrStaleData)
+	case errors.As(err, &pe):
+		return promote.Mark(err, promote.ErrProtected)
+	}
+	return err
+}
+
+// argoAdapter is promote.ArgoCD over an argocd.Client.
+type argoAdapter struct{ c *argocd.Client }
+
+func (a argoAdapter) Wait(ctx context.Context, s promote.WaitSpec) ([]promote.AppStatus, error) {
+	apps := make([]argocd.AppRef, 0, len(s.Apps))
+	for _, name := range s.Apps {
+		ref, err := argocd.ParseAppRef(name)
+		if err != nil {
+			return nil, err
+		}
+		apps = append(apps, ref)
+	}
+	got, err := a.c.Wait(ctx, argocd.WaitSpec{
+		Apps: apps, Revision: s.Revision, RepoURL: s.RepoURL, Refresh: s.Refresh, Sync: s.Sync, Contains: s.Contains,
+	})
+	out := make([]promote.AppStatus, 0, len(got))
+	for _, st := range got {
+		if st.App.Name == "" {
+			continue
+		}
+		out = append(out, promote.AppStatus{
+			App: st.App.String(), Result: st.State.String(), Sync: st.Sync, Health: st.Health,
+			Revision: st.Revision, Elapsed: st.Elapsed,
+		})
+	}
+	return out, err
+}
+
+// ownerRepo returns the GitHub owner and name: the repository input, or the
+// last two path segments of the repository URL.
+func ownerRepo(cfg *config.Config) (string, string, error) {
+	full := cfg.Repository
+	if full == "" {
+		u, err := url.Parse(cfg.RepositoryURL)
+		if err != nil {
+			return "", "", fmt.Errorf("reading owner/name from repository-url: %w", err)
+		}
+		parts := strings.Split(strings.Trim(strings.TrimSuffix(u.Path, ".git"), "/"), "/")
+		if len(parts) >= 2 {
+			full = parts[len(parts)-2] + "/" + parts[len(parts)-1]
+		}
+	}
+	owner, name, ok := strings.Cut(full, "/")
+	if !ok || owner == "" || name == "" {
+		return "", "", &usageError{msg: "repository: give owner/name for the GitHub API (it could not be read from repository-url)"}
+	}
+	return owner, name, nil
+}
+
+// adapters builds the pipeline's dependencies from cfg.
+func adapters(cfg *config.Config, logf func(string, ...any)) ([]promote.Option, promote.Repo, error) {
+	var repo promote.Repo
+	if cfg.RepositoryURL != "" {
+		r, err := gitrepo.New(cfg.RepositoryURL, gitrepo.WithToken(cfg.Token), gitrepo.WithLogf(logf))
+		if err != nil {
+			return nil, nil, err
+		}
+		repo = repoAdapter{r: r}
+	}
+	opts := []promote.Option{promote.WithLogf(logf)}
+	if cfg.UsesGitHubAPI() && cfg.Verb != config.VerbWait && (cfg.Token != "" || cfg.Mode == config.ModePullRequest || cfg.CommitMethod == config.CommitAPI) {
+		owner, name, err := ownerRepo(cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := github.New(cfg.GitHubAPIURL, cfg.Token, github.WithLogf(logf))
+		if err != nil {
+			return nil, nil, err
+		}
+		opts = append(opts, promote.WithGitHub(&githubAdapter{c: c, owner: owner, repo: name, prs: map[int]*github.PR{}}))
+	}
+	if cfg.ArgoCDServer != "" {
+		aopts := []argocd.Option{argocd.WithLogf(logf)}
+		switch {
+		case cfg.ArgoCDToken != "":
+			aopts = append(aopts, argocd.WithToken(cfg.ArgoCDToken))
+		case cfg.ArgoCDUsername != "":
+			aopts = append(aopts, argocd.WithLogin(cfg.ArgoCDUsername, cfg.ArgoCDPassword))
+		}
+		if cfg.ArgoCDCA != "" {
+			aopts = append(aopts, argocd.WithCA(cfg.ArgoCDCA))
+		}
+		if cfg.ArgoCDInsecure {
+			aopts = append(aopts, argocd.WithInsecure())
+		}
+		c, err := argocd.New(cfg.ArgoCDServer, aopts...)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts = append(opts, promote.WithArgoCD(argoAdapter{c: c}))
+	}
+	return opts, repo, nil
+}
