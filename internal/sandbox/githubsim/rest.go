@@ -456,9 +456,17 @@ func (s *Server) addLabels(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.mu.Unlock()
-	var in struct{ Labels []string }
-	if !decode(w, r, &in) {
+	// GitHub takes {"labels": [...]} or a bare array of names.
+	var raw json.RawMessage
+	if !decode(w, r, &raw) {
 		return
+	}
+	var in struct{ Labels []string }
+	if err := json.Unmarshal(raw, &in.Labels); err != nil {
+		if err := json.Unmarshal(raw, &in); err != nil {
+			writeJSON(w, http.StatusUnprocessableEntity, apiError{Message: "Invalid request.", DocumentationURL: doc, Status: "422"})
+			return
+		}
 	}
 	for _, l := range in.Labels {
 		if !slices.Contains(p.labels, l) {

@@ -1,0 +1,112 @@
+package github
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+)
+
+// Marker is the hidden comment that marks the pull requests this tool opens.
+const Marker = "<!-- gitops-promote -->"
+
+// Change is one image set in one file, as the PR body lists it.
+type Change struct {
+	File  string // kustomization file, slash path from the repository root
+	Image string // the image name matched in the kustomization
+	Old   string // reference before ("" when the entry is new)
+	New   string // reference after
+}
+
+// RunLink names the workflow run that made the change, from the runner's
+// GITHUB_SERVER_URL, GITHUB_REPOSITORY and GITHUB_RUN_ID, passed in
+// explicitly; all empty outside a runner.
+type RunLink struct {
+	ServerURL, Repository, RunID string
+}
+
+// URL is the run's address, or "" when any part is missing.
+func (r RunLink) URL() string {
+	if r.ServerURL == "" || r.Repository == "" || r.RunID == "" {
+		return ""
+	}
+	return strings.TrimSuffix(r.ServerURL, "/") + "/" + r.Repository + "/actions/runs/" + r.RunID
+}
+
+func sortedChanges(changes []Change) []Change {
+	out := slices.Clone(changes)
+	slices.SortFunc(out, func(a, b Change) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Image, b.Image)
+	})
+	return out
+}
+
+// PRTitle is the generated pull request title for changes landing on branch.
+func PRTitle(branch string, changes []Change) string {
+	var news []string
+	for _, ch := range sortedChanges(changes) {
+		if !slices.Contains(news, ch.New) {
+			news = append(news, ch.New)
+		}
+	}
+	switch len(news) {
+	case 0:
+		return "Promote images to " + branch
+	case 1:
+		return fmt.Sprintf("Promote %s to %s", news[0], branch)
+	}
+	return fmt.Sprintf("Promote %d images to %s", len(news), branch)
+}
+
+// PRBody is the generated pull request body: a table of the changes, a link
+// to the workflow run when known, and the hidden Marker. The same input
+// gives the same bytes.
+func PRBody(branch string, changes []Change, run RunLink) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Promotes container images on `%s`.\n\n", cell(branch))
+	b.WriteString("| Overlay | Image | Old -> New |\n|---|---|---|\n")
+	for _, ch := range sortedChanges(changes) {
+		old := "(not set)"
+		if ch.Old != "" {
+			old = "`" + cell(ch.Old) + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s -> `%s` |\n", cell(path.Dir(ch.File)), cell(ch.Image), old, cell(ch.New))
+	}
+	if u := run.URL(); u != "" {
+		fmt.Fprintf(&b, "\nWorkflow run: %s\n", u)
+	}
+	b.WriteString("\n" + Marker + "\n")
+	return b.String()
+}
+
+// MarkBody appends the Marker to a body given by the person, once.
+func MarkBody(body string) string {
+	if strings.Contains(body, Marker) {
+		return body
+	}
+	return strings.TrimRight(body, "\n") + "\n\n" + Marker + "\n"
+}
+
+// cell keeps a value from breaking a Markdown table cell or code span.
+func cell(s string) string {
+	return strings.NewReplacer("|", `\|`, "`", "'", "\n", " ").Replace(s)
+}
+
+// DefaultPRBranch is the default pr-branch: gitops-promote/<branch>/<key>,
+// where key is a short hash of the sorted overlays, so later runs for the
+// same target reuse the branch and its pull request.
+func DefaultPRBranch(branch string, overlays []string) string {
+	o := slices.Clone(overlays)
+	for i := range o {
+		o[i] = strings.Trim(path.Clean(o[i]), "/")
+	}
+	slices.Sort(o)
+	o = slices.Compact(o)
+	sum := sha256.Sum256([]byte(strings.Join(o, "\n")))
+	return "gitops-promote/" + branch + "/" + hex.EncodeToString(sum[:])[:10]
+}

@@ -1,0 +1,339 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shurcooL/githubv4"
+)
+
+// MergeAction is what Merge did.
+type MergeAction string
+
+// The outcomes of Merge.
+const (
+	ActionNone      MergeAction = "none"       // auto-merge off: the pull request is left open
+	ActionMerged    MergeAction = "merged"     // merged now
+	ActionAutoMerge MergeAction = "auto-merge" // GitHub merges it when requirements are met
+	ActionQueued    MergeAction = "queued"     // in (or bound for) the merge queue
+)
+
+// MergeOutcome reports what Merge did.
+type MergeOutcome struct {
+	Action      MergeAction
+	Method      string // MERGE, SQUASH or REBASE
+	MergeCommit string // the merge commit, when Action is ActionMerged
+}
+
+// prState is what the client reads about a pull request.
+type prState struct {
+	ID               githubv4.ID
+	State            githubv4.PullRequestState
+	IsDraft          bool
+	Merged           bool
+	MergeStateStatus githubv4.MergeStateStatus
+	HeadRefOid       githubv4.GitObjectID
+	IsInMergeQueue   bool
+	AutoMergeRequest *struct {
+		MergeMethod githubv4.PullRequestMergeMethod
+	}
+	MergeCommit *struct {
+		Oid githubv4.GitObjectID
+	}
+}
+
+func mergeMethod(method string) (githubv4.PullRequestMergeMethod, error) {
+	switch strings.ToLower(strings.TrimSpace(method)) {
+	case "merge":
+		return githubv4.PullRequestMergeMethodMerge, nil
+	case "squash", "":
+		return githubv4.PullRequestMergeMethodSquash, nil
+	case "rebase":
+		return githubv4.PullRequestMergeMethodRebase, nil
+	}
+	return "", &inputError{msg: fmt.Sprintf("merge-method %q is not one of merge, squash, rebase", method)}
+}
+
+// readForMerge reads the repository's auto-merge setting and merge queue
+// together with the pull request, in one request.
+func (c *Client) readForMerge(ctx context.Context, pr *PR) (allowed, queue bool, st *prState, err error) {
+	var q struct {
+		Repository struct {
+			AutoMergeAllowed bool
+			MergeQueue       *struct{ ID githubv4.ID } `graphql:"mergeQueue(branch: $base)"`
+			PullRequest      *prState                  `graphql:"pullRequest(number: $number)"`
+		} `graphql:"repository(owner: $owner, name: $name)"`
+	}
+	vars := map[string]any{
+		"owner": githubv4.String(pr.Owner), "name": githubv4.String(pr.Repo),
+		"number": githubv4.Int(pr.Number), "base": githubv4.String(pr.BaseRef),
+	}
+	if err := c.query(ctx, fmt.Sprintf("reading pull request #%d", pr.Number), &q, vars); err != nil {
+		return false, false, nil, err
+	}
+	if q.Repository.PullRequest == nil {
+		return false, false, nil, fmt.Errorf("reading pull request #%d: GitHub returned no pull request", pr.Number)
+	}
+	return q.Repository.AutoMergeAllowed, q.Repository.MergeQueue != nil, q.Repository.PullRequest, nil
+}
+
+// Merge gets the pull request merged the way the repository allows, as the
+// GitHub CLI decides it: on a merge-queue branch it enables auto-merge (or
+// enqueues); when mergeStateStatus is CLEAN, HAS_HOOKS or UNSTABLE it merges
+// now; otherwise it enables auto-merge with method. With autoMerge false it
+// does nothing and reports ActionNone.
+func (c *Client) Merge(ctx context.Context, pr *PR, method string, autoMerge bool) (*MergeOutcome, error) {
+	m, err := mergeMethod(method)
+	if err != nil {
+		return nil, err
+	}
+	if !autoMerge {
+		return &MergeOutcome{Action: ActionNone, Method: string(m)}, nil
+	}
+	allowed, queue, st, err := c.readForMerge(ctx, pr)
+	if err != nil {
+		return nil, err
+	}
+	for tries := 0; st.MergeStateStatus == githubv4.MergeStateStatusUnknown && !queue && st.State == githubv4.PullRequestStateOpen && tries < c.unknownTries; tries++ {
+		c.logf("pull request #%d: GitHub is still computing mergeability", pr.Number)
+		if err := c.clock.Sleep(ctx, c.unknownWait<<tries); err != nil {
+			return nil, fmt.Errorf("waiting for GitHub to compute the mergeability of pull request #%d: %w", pr.Number, err)
+		}
+		if allowed, queue, st, err = c.readForMerge(ctx, pr); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case st.Merged:
+		return &MergeOutcome{Action: ActionMerged, Method: string(m), MergeCommit: mergeOid(st)}, nil
+	case st.State == githubv4.PullRequestStateClosed:
+		return nil, &ClosedError{Number: pr.Number, URL: pr.URL, Reason: "it was closed without merging"}
+	case st.IsDraft:
+		return nil, &DraftError{Number: pr.Number, URL: pr.URL}
+	case st.MergeStateStatus == githubv4.MergeStateStatusDirty:
+		return nil, &ConflictError{Number: pr.Number, URL: pr.URL}
+	}
+	if queue {
+		return c.joinQueue(ctx, pr, st, m)
+	}
+	switch st.MergeStateStatus {
+	case githubv4.MergeStateStatusClean, githubv4.MergeStateStatusHasHooks, githubv4.MergeStateStatusUnstable:
+		return c.mergeNow(ctx, pr, st, m)
+	}
+	if !allowed {
+		return nil, &AutoMergeNotAllowedError{Number: pr.Number, URL: pr.URL, MergeState: string(st.MergeStateStatus)}
+	}
+	return c.enableAutoMerge(ctx, pr, st, m, true)
+}
+
+func mergeOid(st *prState) string {
+	if st.MergeCommit == nil {
+		return ""
+	}
+	return string(st.MergeCommit.Oid)
+}
+
+// mergeNow calls mergePullRequest, pinned to the head we read.
+func (c *Client) mergeNow(ctx context.Context, pr *PR, st *prState, m githubv4.PullRequestMergeMethod) (*MergeOutcome, error) {
+	var mut struct {
+		MergePullRequest struct {
+			PullRequest struct {
+				Merged      bool
+				MergeCommit *struct{ Oid githubv4.GitObjectID }
+			}
+		} `graphql:"mergePullRequest(input: $input)"`
+	}
+	head := st.HeadRefOid
+	input := githubv4.MergePullRequestInput{PullRequestID: st.ID, MergeMethod: &m, ExpectedHeadOid: &head}
+	if err := c.mutate(ctx, fmt.Sprintf("merging pull request #%d", pr.Number), &mut, input); err != nil {
+		return nil, err
+	}
+	got := mut.MergePullRequest.PullRequest
+	if !got.Merged || got.MergeCommit == nil {
+		return nil, fmt.Errorf("merging pull request #%d: GitHub did not report a merge commit", pr.Number)
+	}
+	c.logf("merged pull request #%d as %.12s", pr.Number, got.MergeCommit.Oid)
+	return &MergeOutcome{Action: ActionMerged, Method: string(m), MergeCommit: string(got.MergeCommit.Oid)}, nil
+}
+
+// enableAutoMerge turns on auto-merge; "Pull request is in clean status"
+// means it could merge now, so it re-reads and merges (once).
+func (c *Client) enableAutoMerge(ctx context.Context, pr *PR, st *prState, m githubv4.PullRequestMergeMethod, retryClean bool) (*MergeOutcome, error) {
+	var mut struct {
+		EnablePullRequestAutoMerge struct {
+			ClientMutationID *githubv4.String `graphql:"clientMutationId"`
+		} `graphql:"enablePullRequestAutoMerge(input: $input)"`
+	}
+	head := st.HeadRefOid
+	input := githubv4.EnablePullRequestAutoMergeInput{PullRequestID: st.ID, MergeMethod: &m, ExpectedHeadOid: &head}
+	err := c.mutate(ctx, fmt.Sprintf("enabling auto-merge on pull request #%d", pr.Number), &mut, input)
+	var ge *GraphQLError
+	switch {
+	case err == nil:
+		c.logf("auto-merge (%s) enabled on pull request #%d", strings.ToLower(string(m)), pr.Number)
+		return &MergeOutcome{Action: ActionAutoMerge, Method: string(m)}, nil
+	case errors.As(err, &ge) && ge.Contains("Auto merge is not allowed"):
+		return nil, &AutoMergeNotAllowedError{Number: pr.Number, URL: pr.URL, MergeState: string(st.MergeStateStatus)}
+	case errors.As(err, &ge) && (ge.Contains("is in clean status") || ge.Contains("is in unstable status")) && retryClean:
+		_, _, fresh, err := c.readForMerge(ctx, pr)
+		if err != nil {
+			return nil, err
+		}
+		if fresh.Merged {
+			return &MergeOutcome{Action: ActionMerged, Method: string(m), MergeCommit: mergeOid(fresh)}, nil
+		}
+		return c.mergeNow(ctx, pr, fresh, m)
+	}
+	return nil, err
+}
+
+// joinQueue puts the pull request on the merge queue's path: auto-merge,
+// which GitHub turns into a queue entry when requirements are met; a pull
+// request that is already mergeable is enqueued directly.
+func (c *Client) joinQueue(ctx context.Context, pr *PR, st *prState, m githubv4.PullRequestMergeMethod) (*MergeOutcome, error) {
+	if st.IsInMergeQueue {
+		return &MergeOutcome{Action: ActionQueued}, nil
+	}
+	out, err := c.enableAutoMerge(ctx, pr, st, m, false)
+	var ge *GraphQLError
+	if err != nil && errors.As(err, &ge) && ge.Contains("is in clean status") {
+		var mut struct {
+			EnqueuePullRequest struct {
+				MergeQueueEntry *struct{ Position int }
+			} `graphql:"enqueuePullRequest(input: $input)"`
+		}
+		head := st.HeadRefOid
+		input := githubv4.EnqueuePullRequestInput{PullRequestID: st.ID, ExpectedHeadOid: &head}
+		if err := c.mutate(ctx, fmt.Sprintf("adding pull request #%d to the merge queue", pr.Number), &mut, input); err != nil {
+			return nil, err
+		}
+		out, err = &MergeOutcome{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.logf("pull request #%d will merge through the merge queue of %s", pr.Number, pr.BaseRef)
+	return &MergeOutcome{Action: ActionQueued, Method: out.Method}, nil
+}
+
+// pollState is what WaitMerged reads on each poll.
+type pollState struct {
+	prState
+	MergeQueueEntry *struct {
+		State githubv4.MergeQueueEntryState
+	}
+	Commits struct {
+		Nodes []struct {
+			Commit struct {
+				StatusCheckRollup *struct {
+					State githubv4.StatusState
+				}
+			}
+		}
+	} `graphql:"commits(last: 1)"`
+}
+
+// WaitMerged polls until the pull request is merged and returns the merge
+// commit. It fails when the pull request is closed without merging, leaves
+// the merge queue, loses its auto-merge, turns into a draft or conflicts,
+// and when ctx ends. Polls are at least 5 s apart, growing to 30 s. When
+// required checks have not started after a few minutes it logs a warning
+// with the usual cause and its fix.
+func (c *Client) WaitMerged(ctx context.Context, pr *PR) (string, error) {
+	start := c.clock.Now()
+	interval := newBackoff(c.pollInterval, c.pollMax, 0)
+	interval.Multiplier = 1.5
+	var sawQueue, sawAuto, warned bool
+	last := "not read yet"
+	for {
+		var q struct {
+			Repository struct {
+				PullRequest *pollState `graphql:"pullRequest(number: $number)"`
+			} `graphql:"repository(owner: $owner, name: $name)"`
+		}
+		vars := map[string]any{"owner": githubv4.String(pr.Owner), "name": githubv4.String(pr.Repo), "number": githubv4.Int(pr.Number)}
+		if err := c.query(ctx, fmt.Sprintf("reading pull request #%d", pr.Number), &q, vars); err != nil {
+			if ctx.Err() != nil {
+				return "", c.waitTimeout(pr, last, ctx.Err())
+			}
+			return "", err
+		}
+		st := q.Repository.PullRequest
+		if st == nil {
+			return "", fmt.Errorf("reading pull request #%d: GitHub returned no pull request", pr.Number)
+		}
+		if st.Merged && st.MergeCommit != nil {
+			c.logf("pull request #%d merged as %.12s", pr.Number, st.MergeCommit.Oid)
+			return string(st.MergeCommit.Oid), nil
+		}
+		if err := c.stillMerging(pr, st, &sawQueue, &sawAuto); err != nil {
+			return "", err
+		}
+		last = strings.ToLower(string(st.MergeStateStatus))
+		if st.IsInMergeQueue {
+			last = "in the merge queue"
+		}
+		if !warned && st.State == githubv4.PullRequestStateOpen && !st.IsInMergeQueue && noChecks(st) &&
+			st.MergeStateStatus == githubv4.MergeStateStatusBlocked && c.clock.Now().Sub(start) >= c.checksWarnAfter {
+			warned = true
+			c.logf("warning: pull request #%d: no required check has started after %s. Pushes and pull requests made with GITHUB_TOKEN start no workflows; "+
+				"give the action a GitHub App token (actions/create-github-app-token) or a personal access token so the checks run", pr.Number, c.checksWarnAfter.Round(time.Second))
+		}
+		if err := c.clock.Sleep(ctx, interval.NextBackOff()); err != nil {
+			return "", c.waitTimeout(pr, last, err)
+		}
+	}
+}
+
+func noChecks(st *pollState) bool {
+	n := st.Commits.Nodes
+	return len(n) == 0 || n[len(n)-1].Commit.StatusCheckRollup == nil
+}
+
+// stillMerging returns an error when the pull request will not merge on its own.
+func (c *Client) stillMerging(pr *PR, st *pollState, sawQueue, sawAuto *bool) error {
+	switch {
+	case st.State == githubv4.PullRequestStateClosed:
+		return &ClosedError{Number: pr.Number, URL: pr.URL, Reason: "it was closed without merging"}
+	case st.IsDraft:
+		return &DraftError{Number: pr.Number, URL: pr.URL}
+	case st.MergeStateStatus == githubv4.MergeStateStatusDirty:
+		return &ConflictError{Number: pr.Number, URL: pr.URL}
+	}
+	inQueue := st.IsInMergeQueue || st.MergeQueueEntry != nil
+	if *sawQueue && !inQueue && st.AutoMergeRequest == nil {
+		return &ClosedError{Number: pr.Number, URL: pr.URL, Reason: "it was removed from the merge queue (its merge group failed or someone dequeued it)"}
+	}
+	if *sawAuto && !*sawQueue && !inQueue && st.AutoMergeRequest == nil {
+		return &ClosedError{Number: pr.Number, URL: pr.URL, Reason: "auto-merge was turned off"}
+	}
+	*sawQueue = *sawQueue || inQueue
+	*sawAuto = *sawAuto || st.AutoMergeRequest != nil
+	return nil
+}
+
+// WaitTimeoutError means the wait ended (timeout or cancel) before the merge.
+type WaitTimeoutError struct {
+	Number int
+	URL    string
+	Last   string // the last merge state seen
+	Err    error
+}
+
+func (e *WaitTimeoutError) Error() string {
+	return fmt.Sprintf("waiting for pull request #%d (%s) to merge (last state: %s): %v", e.Number, e.URL, e.Last, e.Err)
+}
+
+func (e *WaitTimeoutError) Unwrap() error { return e.Err }
+
+// Hint says what to do.
+func (e *WaitTimeoutError) Hint() string {
+	return "the pull request stays open and may still merge; look at its checks, or raise `timeout`"
+}
+
+func (c *Client) waitTimeout(pr *PR, last string, err error) error {
+	return &WaitTimeoutError{Number: pr.Number, URL: pr.URL, Last: last, Err: err}
+}

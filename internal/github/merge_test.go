@@ -1,0 +1,359 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitops-promote/gitops-promote/internal/sandbox/githubsim"
+	"github.com/google/go-cmp/cmp"
+)
+
+var protectedMain = githubsim.RepoSettings{AutoMergeAllowed: true, Protected: []string{"main"}, RequiredChecks: []string{"ci"}}
+
+func TestMergeCleanMergesAtOnceWithARealCommit(t *testing.T) {
+	tests := []struct {
+		method      string
+		wantParents int
+	}{
+		{"squash", 1},
+		{"merge", 2},
+		{"rebase", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method, func(t *testing.T) {
+			w := newWorld(t, githubsim.RepoSettings{})
+			oldMain := w.head("main")
+			w.prBranch("1.1.0")
+			pr := w.ensurePR("1.1.0")
+			out, err := w.c.Merge(context.Background(), pr, tc.method, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Action != ActionMerged || out.MergeCommit != w.head("main") {
+				t.Fatalf("Merge = %+v, want merged as main's new head %s", out, w.head("main"))
+			}
+			if got := w.parents(out.MergeCommit); got != tc.wantParents {
+				t.Errorf("merge commit has %d parents, want %d", got, tc.wantParents)
+			}
+			if w.git("", "rev-parse", out.MergeCommit+"^1") != oldMain {
+				t.Errorf("first parent of the merge commit is not the old main")
+			}
+			if got := w.show("main", kfile); !strings.Contains(got, "newTag: 1.1.0") {
+				t.Errorf("main's kustomization after the merge:\n%s", got)
+			}
+			if sha, err := w.c.WaitMerged(context.Background(), pr); err != nil || sha != out.MergeCommit {
+				t.Errorf("WaitMerged = %q, %v; want %q", sha, err, out.MergeCommit)
+			}
+		})
+	}
+}
+
+func TestMergeBlockedEnablesAutoMergeThenWaits(t *testing.T) {
+	w := newWorld(t, protectedMain)
+	w.prBranch("1.1.0")
+	pr := w.ensurePR("1.1.0")
+	out, err := w.c.Merge(context.Background(), pr, "squash", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(&MergeOutcome{Action: ActionAutoMerge, Method: "SQUASH"}, out); diff != "" {
+		t.Errorf("Merge (-want +got):\n%s", diff)
+	}
+	if got := w.pulls()[0]; got.State != "OPEN" || got.AutoMerge != "SQUASH" {
+		t.Errorf("PR on GitHub = %s auto-merge %q, want OPEN with SQUASH auto-merge", got.State, got.AutoMerge)
+	}
+	w.clock.onSleep = func(n int) {
+		if n == 2 {
+			if err := w.sim.SetChecksPassing(fullRepo, true); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	sha, err := w.c.WaitMerged(context.Background(), pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sha != w.head("main") || w.pulls()[0].MergeCommit != sha {
+		t.Errorf("WaitMerged = %s, want main's head %s, the PR's merge commit", sha, w.head("main"))
+	}
+	if diff := cmp.Diff([]time.Duration{5 * time.Second, 7500 * time.Millisecond}, w.clock.Sleeps()); diff != "" {
+		t.Errorf("poll waits (-want +got):\n%s", diff)
+	}
+}
+
+func TestMergeQueue(t *testing.T) {
+	tests := []struct {
+		name       string
+		passingNow bool // checks already pass when Merge runs
+		wantQueue  bool // in the queue right after Merge
+	}{
+		{"mergeable PR joins the queue", true, true},
+		{"blocked PR joins when checks pass", false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			set := protectedMain
+			set.MergeQueue, set.AutoMergeAllowed, set.MergeQueueMethod = true, false, "SQUASH"
+			w := newWorld(t, set)
+			w.prBranch("1.1.0")
+			pr := w.ensurePR("1.1.0")
+			if err := w.sim.SetChecksPassing(fullRepo, tc.passingNow); err != nil {
+				t.Fatal(err)
+			}
+			out, err := w.c.Merge(context.Background(), pr, "merge", true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Action != ActionQueued {
+				t.Errorf("Merge action = %s, want queued", out.Action)
+			}
+			if got := w.pulls()[0]; got.InQueue != tc.wantQueue || got.State != "OPEN" {
+				t.Errorf("after Merge: in queue %v state %s, want in queue %v, OPEN", got.InQueue, got.State, tc.wantQueue)
+			}
+			w.clock.onSleep = func(n int) {
+				if n == 1 {
+					if err := w.sim.SetChecksPassing(fullRepo, true); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+			sha, err := w.c.WaitMerged(context.Background(), pr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sha != w.head("main") || w.parents(sha) != 1 {
+				t.Errorf("merged as %s (%d parents), want main's head %s squashed by the queue", sha, w.parents(sha), w.head("main"))
+			}
+		})
+	}
+}
+
+func TestMergeRefusals(t *testing.T) {
+	tests := []struct {
+		name     string
+		set      githubsim.RepoSettings
+		before   func(w *world, pr *PR)
+		wantErr  string
+		wantHint string
+	}{
+		{
+			name:     "auto-merge not allowed",
+			set:      githubsim.RepoSettings{Protected: []string{"main"}, RequiredChecks: []string{"ci"}},
+			wantErr:  "pull request #1 (URL) cannot merge yet (blocked) and the repository does not allow auto-merge",
+			wantHint: "turn on Settings > General > Pull Requests > Allow auto-merge in the config repository, or set auto-merge: false and merge by hand",
+		},
+		{
+			name:     "draft",
+			set:      protectedMain,
+			before:   func(w *world, pr *PR) { must(w.t, w.sim.SetDraft(fullRepo, pr.Number, true)) },
+			wantErr:  "pull request #1 (URL) is a draft; GitHub does not merge drafts",
+			wantHint: "mark the pull request ready for review (or close it so the next run opens a fresh one)",
+		},
+		{
+			name:     "closed",
+			set:      protectedMain,
+			before:   func(w *world, pr *PR) { must(w.t, w.sim.ClosePR(fullRepo, pr.Number)) },
+			wantErr:  "pull request #1 (URL) will not merge: it was closed without merging",
+			wantHint: "look at the pull request; run the promotion again to open a fresh one",
+		},
+		{
+			name: "conflict",
+			set:  protectedMain,
+			before: func(w *world, pr *PR) {
+				c := w.commit(w.head("main"), map[string]string{kfile: "images:\n- name: web\n  newTag: 9.9.9\n"}, "hand edit")
+				w.git("", "update-ref", "refs/heads/main", c)
+			},
+			wantErr:  "pull request #1 (URL) has conflicts with its base branch",
+			wantHint: "run the promotion again: it rebuilds the pull request branch from the current base",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, tc.set)
+			w.prBranch("1.1.0")
+			pr := w.ensurePR("1.1.0")
+			if tc.before != nil {
+				tc.before(w, pr)
+			}
+			_, err := w.c.Merge(context.Background(), pr, "squash", true)
+			var hinted interface{ Hint() string }
+			if err == nil || !errors.As(err, &hinted) {
+				t.Fatalf("Merge error = %v, want one with a hint", err)
+			}
+			if got := strings.ReplaceAll(err.Error(), pr.URL, "URL"); got != tc.wantErr {
+				t.Errorf("error = %q\nwant    %q", got, tc.wantErr)
+			}
+			if hinted.Hint() != tc.wantHint {
+				t.Errorf("hint = %q, want %q", hinted.Hint(), tc.wantHint)
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWaitMergedStopsWhenThePRWillNotMerge(t *testing.T) {
+	tests := []struct {
+		name   string
+		set    githubsim.RepoSettings
+		during func(w *world, pr *PR)
+		want   string
+	}{
+		{
+			name:   "closed by a person",
+			set:    protectedMain,
+			during: func(w *world, pr *PR) { must(w.t, w.sim.ClosePR(fullRepo, pr.Number)) },
+			want:   "pull request #1 (URL) will not merge: it was closed without merging",
+		},
+		{
+			name: "dropped from the merge queue",
+			set: githubsim.RepoSettings{Protected: []string{"main"}, RequiredChecks: []string{"ci"}, MergeQueue: true,
+				AutoMergeAllowed: true},
+			during: func(w *world, pr *PR) { must(w.t, w.sim.RemoveFromQueue(fullRepo, pr.Number)) },
+			want:   "pull request #1 (URL) will not merge: it was removed from the merge queue (its merge group failed or someone dequeued it)",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, tc.set)
+			w.prBranch("1.1.0")
+			pr := w.ensurePR("1.1.0")
+			if tc.set.MergeQueue {
+				must(t, w.sim.SetChecksPassing(fullRepo, false))
+				must(t, w.sim.UpdateRepo(fullRepo, func(s *githubsim.RepoSettings) { s.RequiredChecks = nil }))
+			}
+			if _, err := w.c.Merge(context.Background(), pr, "squash", true); err != nil {
+				t.Fatal(err)
+			}
+			w.clock.onSleep = func(n int) {
+				if n == 1 {
+					tc.during(w, pr)
+				}
+			}
+			_, err := w.c.WaitMerged(context.Background(), pr)
+			var closed *ClosedError
+			if !errors.As(err, &closed) {
+				t.Fatalf("WaitMerged error = %v, want *ClosedError", err)
+			}
+			if got := strings.ReplaceAll(err.Error(), pr.URL, "URL"); got != tc.want {
+				t.Errorf("error = %q\nwant    %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMergeWaitsOutUnknownMergeState(t *testing.T) {
+	set := githubsim.RepoSettings{UnknownReads: 2}
+	w := newWorld(t, set)
+	w.prBranch("1.1.0")
+	pr := w.ensurePR("1.1.0")
+	out, err := w.c.Merge(context.Background(), pr, "squash", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Action != ActionMerged || out.MergeCommit != w.head("main") {
+		t.Errorf("Merge = %+v, want merged as main's head", out)
+	}
+	if diff := cmp.Diff([]time.Duration{2 * time.Second, 4 * time.Second}, w.clock.Sleeps()); diff != "" {
+		t.Errorf("waits for UNKNOWN (-want +got):\n%s", diff)
+	}
+}
+
+func TestWaitMergedWarnsWhenChecksNeverStart(t *testing.T) {
+	set := protectedMain
+	set.ChecksNeverStart = true
+	w := newWorld(t, set)
+	w.prBranch("1.1.0")
+	pr := w.ensurePR("1.1.0")
+	if _, err := w.c.Merge(context.Background(), pr, "squash", true); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.onSleep = func(n int) {
+		if n == 12 { // about four minutes of polling
+			must(t, w.sim.SetChecksPassing(fullRepo, true))
+		}
+	}
+	if _, err := w.c.WaitMerged(context.Background(), pr); err != nil {
+		t.Fatal(err)
+	}
+	logs := w.logs.text()
+	if n := strings.Count(logs, "actions/create-github-app-token"); n != 1 {
+		t.Errorf("the checks warning appeared %d times, want once; logs:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, "warning: pull request #1: no required check has started after 3m0s. Pushes and pull requests made with GITHUB_TOKEN start no workflows") {
+		t.Errorf("logs lack the warning:\n%s", logs)
+	}
+}
+
+func TestWaitMergedEndsWithTheContext(t *testing.T) {
+	w := newWorld(t, protectedMain)
+	w.prBranch("1.1.0")
+	pr := w.ensurePR("1.1.0")
+	if _, err := w.c.Merge(context.Background(), pr, "squash", true); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.clock.onSleep = func(n int) {
+		if n == 3 {
+			cancel()
+		}
+	}
+	_, err := w.c.WaitMerged(ctx, pr)
+	var to *WaitTimeoutError
+	if !errors.As(err, &to) || !errors.Is(err, context.Canceled) || to.Last != "blocked" {
+		t.Errorf("WaitMerged error = %v, want a WaitTimeoutError (last state blocked) wrapping context.Canceled", err)
+	}
+}
+
+func TestMergeWithoutAutoMergeLeavesThePROpen(t *testing.T) {
+	w := newWorld(t, protectedMain)
+	w.prBranch("1.1.0")
+	pr := w.ensurePR("1.1.0")
+	w.sim.ResetRequests()
+	out, err := w.c.Merge(context.Background(), pr, "rebase", false)
+	if err != nil || out.Action != ActionNone {
+		t.Errorf("Merge = %+v, %v; want action none", out, err)
+	}
+	if n := w.sim.TotalRequests(); n != 0 {
+		t.Errorf("made %d requests, want 0", n)
+	}
+	if _, err := w.c.Merge(context.Background(), pr, "fast-forward", true); err == nil || !strings.Contains(err.Error(), `merge-method "fast-forward" is not one of merge, squash, rebase`) {
+		t.Errorf("bad method error = %v", err)
+	}
+}
+
+// TestPRRunRequestBudget is the API-economy check of a whole PR-mode run on
+// a protected branch: build the PR branch (API commit), open the PR, enable
+// auto-merge, wait until the checks pass and GitHub merges it.
+func TestPRRunRequestBudget(t *testing.T) {
+	w := newWorld(t, protectedMain)
+	w.sim.ResetRequests()
+	w.prBranch("1.1.0")
+	pr := w.ensurePR("1.1.0")
+	out, err := w.c.Merge(context.Background(), pr, "squash", true)
+	if err != nil || out.Action != ActionAutoMerge {
+		t.Fatalf("Merge = %+v, %v", out, err)
+	}
+	w.clock.onSleep = func(n int) {
+		if n == 2 {
+			must(t, w.sim.SetChecksPassing(fullRepo, true))
+		}
+	}
+	sha, err := w.c.WaitMerged(context.Background(), pr)
+	if err != nil || sha != w.head("main") {
+		t.Fatalf("WaitMerged = %s, %v", sha, err)
+	}
+	total := w.sim.TotalRequests()
+	t.Logf("PR-mode run: %d GitHub requests\n%s", total, w.sim.RequestLines())
+	if total > 12 {
+		t.Errorf("a PR-mode run made %d requests, want at most 12:\n%s", total, w.sim.RequestLines())
+	}
+}
