@@ -68,6 +68,9 @@ func parseFile(p string, data []byte) (*kfile, error) {
 		return nil, badInput("", "%q is not a kustomization: the document is not a mapping", p)
 	}
 	f.root = root
+	if err := checkKeys(p, root); err != nil {
+		return nil, err
+	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		if root.Content[i].Value == "images" {
 			f.key, f.list = root.Content[i], root.Content[i+1]
@@ -99,6 +102,9 @@ func parseItem(p string, n *yaml.Node) (*item, error) {
 	if n.Kind != yaml.MappingNode {
 		return nil, badInput("each images: entry is a mapping with name, newName, newTag, digest",
 			"%q: images entry at line %d is not a mapping", p, n.Line)
+	}
+	if err := checkKeys(p, n); err != nil {
+		return nil, err
 	}
 	it := &item{node: n, pairs: map[string]int{}}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -156,4 +162,18 @@ func (f *kfile) hints() styleHints {
 		h.gap = 2
 	}
 	return h
+}
+
+// checkKeys refuses a mapping that repeats a key, as YAML does (the node
+// decoder does not check it).
+func checkKeys(p string, m *yaml.Node) error {
+	seen := map[string]int{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k := m.Content[i]
+		if line, ok := seen[k.Value]; ok && k.Kind == yaml.ScalarNode {
+			return badInput("keep one of them", "%q is not valid YAML: key %q at line %d repeats line %d", p, k.Value, k.Line, line)
+		}
+		seen[k.Value] = k.Line
+	}
+	return nil
 }

@@ -46,11 +46,10 @@ func writeFile(root *os.Root, e FileEdit) error {
 	if !bytes.Equal(current, e.Before) {
 		return fmt.Errorf("writing %q: the file changed since it was read; run again", p)
 	}
-	tmp, err := createTemp(root, p, fi.Mode().Perm())
+	tmp, name, err := createTemp(root, p, fi.Mode().Perm())
 	if err != nil {
 		return err
 	}
-	name := tmp.Name()
 	_, err = tmp.Write(e.After)
 	if err == nil {
 		err = tmp.Sync()
@@ -72,8 +71,9 @@ func writeFile(root *os.Root, e FileEdit) error {
 	return nil
 }
 
-// createTemp creates a new file next to p, inside root.
-func createTemp(root *os.Root, p string, mode fs.FileMode) (*os.File, error) {
+// createTemp creates a new file next to p, inside root, and returns it
+// with its path in root.
+func createTemp(root *os.Root, p string, mode fs.FileMode) (*os.File, string, error) {
 	for range 10 {
 		var b [6]byte
 		_, _ = rand.Read(b[:])
@@ -83,9 +83,9 @@ func createTemp(root *os.Root, p string, mode fs.FileMode) (*os.File, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("writing %q: %w", p, err)
+			return nil, "", fmt.Errorf("writing %q: %w", p, err)
 		}
-		return f, nil
+		return f, name, nil
 	}
-	return nil, fmt.Errorf("writing %q: no free temporary name", p)
+	return nil, "", fmt.Errorf("writing %q: no free temporary name", p)
 }
