@@ -1,0 +1,242 @@
+package argocd
+
+import (
+	"bytes"
+	"context"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestNewRefusesBadInput(t *testing.T) {
+	tests := []struct {
+		name   string
+		server string
+		opts   []Option
+		want   string // "" = accepted
+	}{
+		{"host only is https", "argocd.example.com", []Option{WithToken("t")}, ""},
+		{"host and port", "argocd.example.com:8443", []Option{WithToken("t")}, ""},
+		{"http on loopback", "http://127.0.0.1:8080", []Option{WithToken("t")}, ""},
+		{"http elsewhere", "http://argocd.example.com", []Option{WithToken("t")}, "http:// is only for local servers"},
+		{"credentials in the URL", "https://admin:pw@argocd.example.com", []Option{WithToken("t")}, "must not carry credentials"},
+		{"empty", " ", []Option{WithToken("t")}, "argocd-server is empty"},
+		{"no credentials", "argocd.example.com", nil, "no Argo CD credentials"},
+		{"both token and login", "argocd.example.com", []Option{WithToken("t"), WithLogin("a", "b")}, "give one of them"},
+		{"user without password", "argocd.example.com", []Option{WithLogin("a", "")}, "without argocd-password"},
+		{"ca and insecure", "argocd.example.com", []Option{WithToken("t"), WithInsecure(), WithCA("x.pem")}, "argocd-ca and argocd-insecure"},
+		{"missing ca file", "argocd.example.com", []Option{WithToken("t"), WithCA(filepath.Join(t.TempDir(), "nope.pem"))}, "reading argocd-ca"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(tc.server, tc.opts...)
+			got := ""
+			if err != nil {
+				got = err.Error()
+				var bi interface{ BadInput() bool }
+				if !errors.As(err, &bi) || !bi.BadInput() {
+					t.Errorf("error %q is not marked BadInput", err)
+				}
+			}
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("New(%q) error = %q, want containing %q", tc.server, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseAppRef(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    AppRef
+		wantErr bool
+	}{
+		{"web", AppRef{Name: "web"}, false},
+		{" team-a/web-prod ", AppRef{Namespace: "team-a", Name: "web-prod"}, false},
+		{"Team/web", AppRef{}, true},
+		{"a/b/c", AppRef{}, true},
+		{"", AppRef{}, true},
+		{"/web", AppRef{}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseAppRef(tc.in)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	var b bytes.Buffer
+	err := WriteTable(&b, []AppStatus{
+		{App: AppRef{Name: "web-prod"}, State: Deployed, Sync: "Synced", Health: "Healthy", Revision: ours, Elapsed: 3140 * time.Millisecond},
+		{App: AppRef{Namespace: "team-a", Name: "web"}, State: Failed, Sync: "Synced", Health: "Degraded", Revision: next, Elapsed: 61 * time.Second},
+		{App: AppRef{Name: "api"}, State: Waiting},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `APP         RESULT    SYNC    HEALTH    REVISION  DURATION
+web-prod    deployed  Synced  Healthy   2222222   3.1s
+team-a/web  failed    Synced  Degraded  3333333   1m1s
+api         waiting   -       -         -         0s
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("table (-want +got):\n%s", diff)
+	}
+	line := AppStatus{App: AppRef{Name: "web-prod"}, Sync: "OutOfSync", Health: "Progressing", Phase: "Running", Revision: ours, Elapsed: 12400 * time.Millisecond}.Line()
+	if diff := cmp.Diff("web-prod: sync OutOfSync, health Progressing, operation Running, revision 2222222, 12s elapsed", line); diff != "" {
+		t.Errorf("line (-want +got):\n%s", diff)
+	}
+}
+
+// TestRequests checks what goes on the wire: exact Content-Type on POST,
+// the bearer token, one login again on 401, and decoded error bodies.
+func TestRequests(t *testing.T) {
+	var logins atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Header.Get("Content-Type") != "application/json" {
+			http.Error(w, "Invalid content type", http.StatusUnsupportedMediaType)
+			return
+		}
+		switch {
+		case r.URL.Path == "/api/v1/session":
+			n := logins.Add(1)
+			w.Write([]byte(`{"token":"session-` + string(rune('0'+n)) + `"}`))
+		case r.Header.Get("Authorization") == "Bearer session-1":
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"error":"invalid session: token has invalid claims: token is expired","code":16,"message":"invalid session: token has invalid claims: token is expired"}`))
+		case r.URL.Path == "/api/v1/applications/web/sync":
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"error":"application spec for web is invalid","code":3,"message":"application spec for web is invalid"}`))
+		case r.URL.Path == "/api/v1/applications/web":
+			w.Write([]byte(`{"metadata":{"name":"web"},"status":{"sync":{"status":"Synced"}}}`))
+		default:
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("<html>503 Service Temporarily Unavailable</html>"))
+		}
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL, WithLogin("admin", "pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var app Application
+	if err := c.do(ctx, http.MethodGet, "/api/v1/applications/web", nil, nil, &app); err != nil {
+		t.Fatalf("GET after an expired session: %v", err)
+	}
+	if got := logins.Load(); got != 2 {
+		t.Errorf("logins = %d, want 2 (the first session expired)", got)
+	}
+	err = c.do(ctx, http.MethodPost, "/api/v1/applications/web/sync", nil, map[string]string{"revision": ours}, nil)
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Code != 3 || apiErr.Message != "application spec for web is invalid" {
+		t.Errorf("sync error = %#v, want the decoded 400 body", err)
+	}
+	err = c.do(ctx, http.MethodGet, "/api/v1/other", nil, nil, nil)
+	if !errors.As(err, &apiErr) || !apiErr.Temporary() || !strings.Contains(err.Error(), "503 Service Temporarily Unavailable") {
+		t.Errorf("503 error = %v, want a temporary error with the body", err)
+	}
+}
+
+func TestTLS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"metadata":{"name":"web"}}`))
+	}))
+	defer srv.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(caFile, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimPrefix(srv.URL, "https://")
+	tests := []struct {
+		name    string
+		opts    []Option
+		wantErr string
+	}{
+		{"untrusted certificate", nil, "certificate"},
+		{"argocd-ca", []Option{WithCA(caFile)}, ""},
+		{"argocd-insecure", []Option{WithInsecure()}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := New(host, append(tc.opts, WithToken("t"))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var app Application
+			err = c.do(context.Background(), http.MethodGet, "/api/v1/applications/web", nil, nil, &app)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if (tc.wantErr == "") != (got == "") || !strings.Contains(got, tc.wantErr) {
+				t.Errorf("error = %q, want containing %q", got, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestDecodeStreamEvent(t *testing.T) {
+	ref := AppRef{Name: "web"}
+	tests := []struct {
+		name    string
+		line    string
+		want    string // the app's sync status, "" for no event
+		wantErr string
+	}{
+		{"added", `{"result":{"type":"ADDED","application":{"metadata":{"name":"web"},"status":{"sync":{"status":"Synced"}}}}}`, "Synced", ""},
+		{"another app", `{"result":{"type":"MODIFIED","application":{"metadata":{"name":"api"},"status":{"sync":{"status":"Synced"}}}}}`, "", ""},
+		{"deleted", `{"result":{"type":"DELETED","application":{"metadata":{"name":"web"}}}}`, "", "deleted while waiting"},
+		{"error chunk", `{"error":{"grpc_code":16,"http_code":401,"message":"invalid session: token is expired","http_status":"Unauthorized"}}`, "", "refused the token"},
+		{"garbage", `{"result":`, "", "decoding a watch event"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			app, err := decodeStreamEvent([]byte(tc.line), ref)
+			got, gotErr := "", ""
+			if app != nil {
+				got = app.Status.Sync.Status
+			}
+			if err != nil {
+				gotErr = err.Error()
+			}
+			if got != tc.want || (tc.wantErr == "") != (gotErr == "") || !strings.Contains(gotErr, tc.wantErr) {
+				t.Errorf("got (%q, %q), want (%q, error containing %q)", got, gotErr, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestDependencies keeps the package light: net/http only, no git, no
+// kustomize, no Argo CD module, no os/exec.
+func TestDependencies(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, banned := range []string{"os/exec", "github.com/argoproj/", "sigs.k8s.io/kustomize", "github.com/go-git/", "/internal/kustomize", "/internal/config", "/internal/sandbox"} {
+			if strings.Contains(dep, banned) {
+				t.Errorf("internal/argocd depends on %s", dep)
+			}
+		}
+	}
+}
