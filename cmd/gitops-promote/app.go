@@ -16,8 +16,11 @@ import (
 // the secrets to redact from anything written.
 type env struct {
 	stdout, stderr io.Writer
-	getenv         func(string) string
-	redact         *redactor
+	// rawStdout is stdout without redaction, for ::add-mask:: (which must
+	// name the secret); everything else goes through stdout.
+	rawStdout io.Writer
+	getenv    func(string) string
+	redact    *redactor
 }
 
 // verb is one CLI verb.
@@ -38,7 +41,7 @@ func verbs() []verb {
 // printed.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	r := &redactor{}
-	e := &env{stdout: r.wrap(stdout), stderr: r.wrap(stderr), getenv: getenv, redact: r}
+	e := &env{stdout: r.wrap(stdout), stderr: r.wrap(stderr), rawStdout: stdout, getenv: getenv, redact: r}
 	err := dispatch(ctx, e, args)
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -101,8 +104,14 @@ func hintOf(err error) string {
 func (e *env) printError(err error) {
 	msg := strings.TrimSpace(err.Error())
 	hint := hintOf(err)
-	for line := range strings.SplitSeq(msg, "\n") {
-		fmt.Fprintf(e.stderr, "error: %s\n", line)
+	if exitCode(err) == 2 && hint != "" && !strings.Contains(msg, "\n") {
+		// Bad input stays one line naming the input, with what to do.
+		fmt.Fprintf(e.stderr, "error: %s; %s\n", msg, hint)
+		hint = ""
+	} else {
+		for line := range strings.SplitSeq(msg, "\n") {
+			fmt.Fprintf(e.stderr, "error: %s\n", line)
+		}
 	}
 	if hint != "" {
 		fmt.Fprintf(e.stderr, "hint: %s\n", hint)
@@ -112,7 +121,7 @@ func (e *env) printError(err error) {
 		if hint != "" {
 			text += "\n" + hint
 		}
-		a := actionio.New(actionio.WithGetenv(e.getenv), actionio.WithWriter(e.stdout))
+		a := actionio.New(actionio.WithGetenv(e.getenv), actionio.WithWriter(e.rawStdout))
 		_ = a.Error("gitops-promote", e.redact.String(text)) // the stream is the last resort
 	}
 }
@@ -137,7 +146,16 @@ func parseFlags(e *env, fs *flag.FlagSet, args []string) error {
 		return &usageError{msg: fmt.Sprintf("%v (see gitops-promote %s -h)", err, fs.Name())}
 	}
 	if fs.NArg() > 0 {
-		return &usageError{msg: fmt.Sprintf("unexpected argument %q: every input is a --flag (see gitops-promote %s -h)", fs.Arg(0), fs.Name())}
+		arg := fs.Arg(0)
+		if i := len(args) - fs.NArg(); i > 0 {
+			prev := strings.TrimLeft(args[i-1], "-")
+			if f := fs.Lookup(prev); f != nil {
+				if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+					return &usageError{msg: fmt.Sprintf("unexpected argument %q after --%s: give a true/false flag its value with =, as --%s=false", arg, prev, prev)}
+				}
+			}
+		}
+		return &usageError{msg: fmt.Sprintf("unexpected argument %q: every input is a --flag (see gitops-promote %s -h)", arg, fs.Name())}
 	}
 	return nil
 }

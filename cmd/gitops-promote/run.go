@@ -18,7 +18,7 @@ func runVerb() verb {
 // INPUT_* and writes GITHUB_OUTPUT and GITHUB_STEP_SUMMARY; elsewhere it
 // reads flags and prints a summary, or with --json one JSON object.
 func runRun(ctx context.Context, e *env, args []string) error {
-	a := actionio.New(actionio.WithGetenv(e.getenv), actionio.WithWriter(e.stdout))
+	a := actionio.New(actionio.WithGetenv(e.getenv), actionio.WithWriter(e.rawStdout))
 	runner := a.InRunner()
 	var cfg *config.Config
 	var err error
