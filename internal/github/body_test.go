@@ -1,0 +1,76 @@
+package github
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestPRTitleAndBody(t *testing.T) {
+	changes := []Change{
+		{File: "apps/web/overlays/production/kustomization.yaml", Image: "web", Old: "ghcr.io/acme/web:1.0.0", New: "ghcr.io/acme/web:1.1.0"},
+		{File: "apps/api/overlays/production/kustomization.yaml", Image: "api", New: "ghcr.io/acme/api:2.0.0"},
+		{File: "apps/a|b/kustomization.yaml", Image: "odd`name", Old: "x:1", New: "x:2"},
+	}
+	run := RunLink{ServerURL: "https://github.com/", Repository: "acme/app", RunID: "4242"}
+	wantBody := "Promotes container images on `production`.\n\n" +
+		"| Overlay | Image | Old -> New |\n|---|---|---|\n" +
+		"| `apps/api/overlays/production` | `api` | (not set) -> `ghcr.io/acme/api:2.0.0` |\n" +
+		"| `apps/a\\|b` | `odd'name` | `x:1` -> `x:2` |\n" +
+		"| `apps/web/overlays/production` | `web` | `ghcr.io/acme/web:1.0.0` -> `ghcr.io/acme/web:1.1.0` |\n" +
+		"\nWorkflow run: https://github.com/acme/app/actions/runs/4242\n" +
+		"\n<!-- gitops-promote -->\n"
+	if diff := cmp.Diff(wantBody, PRBody("production", changes, run)); diff != "" {
+		t.Errorf("body (-want +got):\n%s", diff)
+	}
+	reversed := []Change{changes[2], changes[1], changes[0]}
+	if PRBody("production", reversed, run) != PRBody("production", changes, run) {
+		t.Errorf("the body depends on the order of the changes")
+	}
+	titles := []struct {
+		name    string
+		changes []Change
+		want    string
+	}{
+		{"one image", changes[:1], "Promote ghcr.io/acme/web:1.1.0 to production"},
+		{"same image in two overlays", []Change{changes[0], {File: "b/kustomization.yaml", Image: "web", New: "ghcr.io/acme/web:1.1.0"}}, "Promote ghcr.io/acme/web:1.1.0 to production"},
+		{"several", changes, "Promote 3 images to production"},
+	}
+	for _, tc := range titles {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := PRTitle("production", tc.changes); got != tc.want {
+				t.Errorf("title = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got := PRBody("main", nil, RunLink{ServerURL: "https://github.com"}); got != "Promotes container images on `main`.\n\n| Overlay | Image | Old -> New |\n|---|---|---|\n\n<!-- gitops-promote -->\n" {
+		t.Errorf("body without a full run link = %q", got)
+	}
+}
+
+func TestMarkBody(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Deploy it.", "Deploy it.\n\n<!-- gitops-promote -->\n"},
+		{"Deploy it.\n\n<!-- gitops-promote -->\n", "Deploy it.\n\n<!-- gitops-promote -->\n"},
+	}
+	for _, tc := range tests {
+		if got := MarkBody(tc.in); got != tc.want {
+			t.Errorf("MarkBody(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestDefaultPRBranch(t *testing.T) {
+	a := DefaultPRBranch("production", []string{"apps/web/overlays/production", "apps/api/overlays/production/"})
+	b := DefaultPRBranch("production", []string{"apps/api/overlays/production", "apps/web/overlays/production", "apps/web/overlays/production"})
+	c := DefaultPRBranch("production", []string{"apps/web/overlays/production"})
+	if a != b {
+		t.Errorf("same overlays gave %q and %q", a, b)
+	}
+	if a == c {
+		t.Errorf("different overlays gave the same branch %q", a)
+	}
+	if want := "gitops-promote/production/"; len(a) != len(want)+10 || a[:len(want)] != want {
+		t.Errorf("branch = %q, want gitops-promote/production/<10 hex>", a)
+	}
+}
