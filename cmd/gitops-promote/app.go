@@ -33,7 +33,7 @@ type verb struct {
 // verbs lists the verbs. The demo verb (demo.go) registers here as well:
 // add demoVerb() to this list.
 func verbs() []verb {
-	return []verb{runVerb(), editVerb(), waitVerb()}
+	return []verb{runVerb(), editVerb(), waitVerb(), demoVerb()}
 }
 
 // Main runs one invocation and returns the exit code: 0 ok, 2 bad input,
