@@ -21,6 +21,7 @@ type kfile struct {
 	path   string
 	src    *source
 	root   *yaml.Node // the top mapping; nil for an empty document
+	null   *yaml.Node // the top scalar of a document that is ~ or null
 	key    *yaml.Node // the images key; nil when absent
 	list   *yaml.Node // the images value: a sequence, or a null scalar
 	items  []*item
@@ -62,6 +63,7 @@ func parseFile(p string, data []byte) (*kfile, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		f.null = root
 		return f, nil
 	}
 	if root.Kind != yaml.MappingNode {

@@ -415,6 +415,18 @@ func (f *kfile) addImagesKey(added []addedItem) ([]patch, error) {
 		}
 		return append(patches, patch{start: lineEnd, end: lineEnd, text: text}), nil
 	}
+	if f.null != nil && f.null.Value != "" { // the document is ~ or null
+		start := f.src.start(f.null)
+		end, err := f.src.scalarEnd(f.null)
+		if err != nil {
+			return nil, f.wrap(err)
+		}
+		text := "images:" + f.src.nl + items.String()
+		if end == len(f.src.b) || f.src.b[end] == '\n' || f.src.b[end] == '\r' {
+			text = strings.TrimSuffix(text, f.src.nl)
+		}
+		return []patch{{start: start, end: end, text: text}}, nil
+	}
 	at := len(f.src.b)
 	if f.root != nil {
 		if end, err := f.src.end(f.root); err == nil {
