@@ -1,8 +1,11 @@
 package github
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -355,5 +358,51 @@ func TestPRRunRequestBudget(t *testing.T) {
 	t.Logf("PR-mode run: %d GitHub requests\n%s", total, w.sim.RequestLines())
 	if total > 12 {
 		t.Errorf("a PR-mode run made %d requests, want at most 12:\n%s", total, w.sim.RequestLines())
+	}
+}
+
+func TestMergeUnstableMergesNow(t *testing.T) {
+	w := newWorld(t, githubsim.RepoSettings{OptionalChecksFail: true})
+	w.prBranch("1.1.0")
+	pr := w.ensurePR("1.1.0")
+	out, err := w.c.Merge(context.Background(), pr, "squash", true)
+	if err != nil || out.Action != ActionMerged || out.MergeCommit != w.head("main") {
+		t.Errorf("Merge = %+v, %v; want merged at once as main's head", out, err)
+	}
+}
+
+// TestMergeCleanStatusRace: the checks pass between our read (BLOCKED) and
+// enablePullRequestAutoMerge, which GitHub then refuses with "Pull request
+// is in clean status"; the client re-reads and merges.
+func TestMergeCleanStatusRace(t *testing.T) {
+	var w *world
+	hook := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/graphql") && r.Body != nil {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if bytes.Contains(body, []byte("enablePullRequestAutoMerge")) {
+				must(w.t, w.sim.SetChecksPassing(fullRepo, true))
+			}
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	w = newWorld(t, protectedMain, WithHTTPClient(&http.Client{Transport: hook}))
+	w.prBranch("1.1.0")
+	pr := w.ensurePR("1.1.0")
+	w.sim.ResetRequests()
+	out, err := w.c.Merge(context.Background(), pr, "merge", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Action != ActionMerged || out.MergeCommit != w.head("main") || w.parents(out.MergeCommit) != 2 {
+		t.Errorf("Merge = %+v, want a merge commit that is main's head", out)
+	}
+	want := map[string]int{
+		"POST /graphql query repository":                    2,
+		"POST /graphql mutation enablePullRequestAutoMerge": 1,
+		"POST /graphql mutation mergePullRequest":           1,
+	}
+	if diff := cmp.Diff(want, w.sim.Requests()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 }

@@ -197,7 +197,7 @@ func (q *rootResolver) EnablePullRequestAutoMerge(ctx context.Context, args stru
 	}
 	state := r.mergeState(ctx, p, false)
 	if r.hasQueue(p.base) {
-		if state == "CLEAN" {
+		if mergeableNow(state) {
 			q.s.enqueue(r, p)
 		} else {
 			p.auto = &autoMerge{method: r.queueMethod(), enabledAt: q.s.now()}
@@ -273,7 +273,7 @@ func (q *rootResolver) EnqueuePullRequest(ctx context.Context, args struct{ Inpu
 	if !r.hasQueue(p.base) {
 		return nil, gqlErr("UNPROCESSABLE", "The base branch %s does not use a merge queue", p.base)
 	}
-	if state := r.mergeState(ctx, p, false); state != "CLEAN" {
+	if state := r.mergeState(ctx, p, false); !mergeableNow(state) {
 		return nil, gqlErr("UNPROCESSABLE", "%s", fmt.Sprintf("Pull request is not mergeable: %s", strings.ToLower(state)))
 	}
 	q.s.enqueue(r, p)

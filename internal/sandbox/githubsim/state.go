@@ -31,6 +31,9 @@ type RepoSettings struct {
 	MergeQueue bool
 	// MergeQueueMethod is the queue's merge method: MERGE, SQUASH or REBASE (MERGE when empty).
 	MergeQueueMethod string
+	// OptionalChecksFail makes a non-required check fail: a pull request that
+	// is otherwise mergeable reports UNSTABLE instead of CLEAN.
+	OptionalChecksFail bool
 	// UnknownReads is how many first reads of a new pull request's
 	// mergeStateStatus answer UNKNOWN, as GitHub does while it computes mergeability.
 	UnknownReads int
@@ -149,7 +152,16 @@ func (r *repoState) mergeState(ctx context.Context, p *pull, count bool) string 
 	if r.checksBlock(p) {
 		return "BLOCKED"
 	}
+	if r.set.OptionalChecksFail {
+		return "UNSTABLE"
+	}
 	return "CLEAN"
+}
+
+// mergeableNow reports whether GitHub would merge a pull request in this
+// mergeStateStatus without waiting for anything.
+func mergeableNow(state string) bool {
+	return state == "CLEAN" || state == "HAS_HOOKS" || state == "UNSTABLE"
 }
 
 // rollupState is the head commit's status rollup: "" for none (checks never started).
@@ -322,7 +334,7 @@ func (s *Server) settle(ctx context.Context, r *repoState, runQueue bool) {
 		if p.closed || p.auto == nil || p.draft {
 			continue
 		}
-		if r.mergeState(ctx, p, false) != "CLEAN" {
+		if !mergeableNow(r.mergeState(ctx, p, false)) {
 			continue
 		}
 		if r.hasQueue(p.base) {
