@@ -66,7 +66,8 @@ type options struct {
 type Option func(*options)
 
 // WithHTTPClient sets the HTTP client whose transport carries the requests
-// (default http.DefaultTransport); its timeout, if any, applies per request.
+// (default http.DefaultTransport); its Timeout, if set, bounds each attempt
+// of a request (default 60 s), not the waits between attempts.
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
 
 // WithLogf reports progress and warnings, one line per event.
@@ -118,20 +119,22 @@ func New(apiURL, token string, opts ...Option) (*Client, error) {
 		return nil, &inputError{msg: "the retry count cannot be negative"}
 	}
 	base := http.DefaultTransport
-	var timeout time.Duration
+	timeout := time.Minute
 	if o.httpClient != nil {
-		timeout = o.httpClient.Timeout
+		if o.httpClient.Timeout > 0 {
+			timeout = o.httpClient.Timeout
+		}
 		if o.httpClient.Transport != nil {
 			base = o.httpClient.Transport
 		}
 	}
-	limits := &rateLimitTransport{base: base, clock: o.clock, logf: o.logf, maxRetries: o.maxRetries, maxWait: o.maxWait}
+	limits := &rateLimitTransport{base: base, clock: o.clock, logf: o.logf, maxRetries: o.maxRetries, maxWait: o.maxWait, attemptTimeout: timeout}
 	authed := &oauth2.Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token}), Base: limits}
 
-	rest := gh.NewClient(&http.Client{Transport: authed, Timeout: timeout})
+	rest := gh.NewClient(&http.Client{Transport: authed})
 	rest.BaseURL = restURL
 	rest.UploadURL = restURL
-	gql := githubv4.NewEnterpriseClient(gqlURL, &http.Client{Transport: &graphQLErrorTransport{base: authed}, Timeout: timeout})
+	gql := githubv4.NewEnterpriseClient(gqlURL, &http.Client{Transport: &graphQLErrorTransport{base: authed}})
 	return &Client{
 		rest: rest, gql: gql, logf: o.logf, clock: o.clock,
 		pollInterval: o.pollInterval, pollMax: 30 * time.Second,

@@ -26,6 +26,21 @@ type rateLimitTransport struct {
 	logf       func(format string, args ...any)
 	maxRetries int
 	maxWait    time.Duration
+	// attemptTimeout bounds one request and its response body; waits
+	// between attempts are not counted.
+	attemptTimeout time.Duration
+}
+
+// cancelOnClose ends an attempt's context when the body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }
 
 type idempotentKey struct{}
@@ -89,10 +104,16 @@ func (t *rateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error
 			req = req.Clone(ctx)
 			req.Body = body
 		}
-		resp, err := t.base.RoundTrip(req)
+		actx, cancel := context.WithTimeout(ctx, t.attemptTimeout)
+		resp, err := t.base.RoundTrip(req.WithContext(actx))
 		if err != nil {
+			cancel()
+			if ctx.Err() == nil && actx.Err() != nil {
+				return nil, fmt.Errorf("no answer from GitHub within %s: %w", t.attemptTimeout, err)
+			}
 			return nil, err
 		}
+		resp.Body = cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 		canRetry := attempt < t.maxRetries && (req.Body == nil || req.GetBody != nil)
 		wait, limited, isSecondary := t.rateLimitWait(resp, &secondary)
 		switch {

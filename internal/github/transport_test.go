@@ -3,6 +3,8 @@ package github
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -178,5 +180,23 @@ func TestNewRefusesBadOptions(t *testing.T) {
 				t.Errorf("New error = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestAttemptTimeout(t *testing.T) {
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	defer hang.Close()
+	c, err := New(hang.URL, testToken, WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}), WithClock(newFakeClock()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.BranchHead(context.Background(), owner, repoName, "main")
+	if err == nil || !strings.Contains(err.Error(), "no answer from GitHub within 50ms") {
+		t.Errorf("error = %v, want a timeout naming the limit", err)
 	}
 }
