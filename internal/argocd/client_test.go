@@ -3,6 +3,7 @@ package argocd
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"net/http"
@@ -238,5 +239,59 @@ func TestDependencies(t *testing.T) {
 				t.Errorf("internal/argocd depends on %s", dep)
 			}
 		}
+	}
+}
+
+func TestRequestSyncAnswers(t *testing.T) {
+	tests := []struct {
+		name        string
+		status      int
+		body        string
+		wantPending bool
+		wantErr     string
+	}{
+		{"accepted", 200, `{}`, false, ""},
+		{"another operation in progress is waited out", 400, `{"error":"another operation is already in progress","code":9,"message":"another operation is already in progress"}`, true, ""},
+		{"unavailable is retried", 503, `{"error":"transport is closing","code":14,"message":"transport is closing"}`, true, ""},
+		{"refused for good", 400, `{"error":"Cannot sync to 2222222: auto-sync currently set to main","code":9,"message":"Cannot sync to 2222222: auto-sync currently set to main"}`, false, "auto-sync currently set to main"},
+		{"forbidden", 403, `{"error":"permission denied","code":7,"message":"permission denied"}`, false, "answers 403"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got map[string]any
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodPost || r.URL.Path != "/api/v1/applications/web/sync" || r.Header.Get("Content-Type") != "application/json" {
+					t.Errorf("request %s %s %q", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+				}
+				_ = json.NewDecoder(r.Body).Decode(&got)
+				w.WriteHeader(tc.status)
+				w.Write([]byte(tc.body))
+			}))
+			defer srv.Close()
+			c, err := New(srv.URL, WithToken("t"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec := WaitSpec{Apps: []AppRef{{Name: "web"}}, Revision: ours}
+			if err := spec.normalize(); err != nil {
+				t.Fatal(err)
+			}
+			w := &waiter{c: c, spec: &spec, ref: AppRef{Name: "web"}, contains: map[string]bool{},
+				last: loadApp(t, "single-source.json", `{"spec":{"syncPolicy":null},"status":{"sync":{"status":"OutOfSync","revision":"`+ours+`"}}}`)}
+			err = w.requestSync(context.Background())
+			gotErr := ""
+			if err != nil {
+				gotErr = err.Error()
+			}
+			if (tc.wantErr == "") != (gotErr == "") || !strings.Contains(gotErr, tc.wantErr) {
+				t.Errorf("error = %q, want containing %q", gotErr, tc.wantErr)
+			}
+			if w.syncPending != tc.wantPending {
+				t.Errorf("pending = %v, want %v", w.syncPending, tc.wantPending)
+			}
+			if diff := cmp.Diff(map[string]any{"name": "web", "revision": ours, "prune": false, "dryRun": false}, got); diff != "" {
+				t.Errorf("sync body (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -376,8 +376,16 @@ func (w *waiter) requestSync(ctx context.Context) error {
 		w.syncTries++
 		return nil
 	}
+	cur := app.Revision(w.spec.RepoURL)
+	if app.Status.Sync.Status == SyncSynced && w.descends(ctx, cur) {
+		return nil // ours (or a descendant) is applied already: nothing to sync
+	}
+	if app.Operation != nil || (app.Status.OperationState != nil && app.Status.OperationState.Phase == PhaseRunning) {
+		w.syncPending = true // Argo CD would answer "another operation is already in progress"
+		return nil
+	}
 	rev := w.spec.Revision
-	if cur := app.Revision(w.spec.RepoURL); cur != rev && w.descends(ctx, cur) {
+	if cur != rev && w.descends(ctx, cur) {
 		rev = cur
 	}
 	body := map[string]any{"name": w.ref.Name, "revision": rev, "prune": false, "dryRun": false}
