@@ -123,6 +123,10 @@ func (c *Client) Merge(ctx context.Context, pr *PR, method string, autoMerge boo
 	case githubv4.MergeStateStatusClean, githubv4.MergeStateStatusHasHooks, githubv4.MergeStateStatusUnstable:
 		return c.mergeNow(ctx, pr, st, m)
 	}
+	if st.AutoMergeRequest != nil && st.AutoMergeRequest.MergeMethod == m {
+		c.logf("auto-merge (%s) is already on for pull request #%d", strings.ToLower(string(m)), pr.Number)
+		return &MergeOutcome{Action: ActionAutoMerge, Method: string(m)}, nil
+	}
 	if !allowed {
 		return nil, &AutoMergeNotAllowedError{Number: pr.Number, URL: pr.URL, MergeState: string(st.MergeStateStatus)}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -405,4 +406,51 @@ func TestMergeCleanStatusRace(t *testing.T) {
 	if diff := cmp.Diff(want, w.sim.Requests()); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
+}
+
+func TestSecondRunKeepsAutoMergeAndWorksOnGHESURLs(t *testing.T) {
+	w := newWorld(t, protectedMain)
+	ghes, err := New(w.sim.URL()+"/api/v3", testToken, WithClock(w.clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.c = ghes
+	w.prBranch("1.1.0")
+	pr := w.ensurePR("1.1.0")
+	if out, err := w.c.Merge(context.Background(), pr, "squash", true); err != nil || out.Action != ActionAutoMerge {
+		t.Fatalf("first Merge = %+v, %v", out, err)
+	}
+	w.prBranch("1.2.0")
+	pr = w.ensurePR("1.2.0")
+	w.sim.ResetRequests()
+	out, err := w.c.Merge(context.Background(), pr, "squash", true)
+	if err != nil || out.Action != ActionAutoMerge {
+		t.Fatalf("second Merge = %+v, %v", out, err)
+	}
+	if diff := cmp.Diff(map[string]int{"POST /api/graphql query repository": 1}, w.sim.Requests()); diff != "" {
+		t.Errorf("second Merge requests (-want +got):\n%s", diff)
+	}
+	must(t, w.sim.SetChecksPassing(fullRepo, true))
+	sha, err := w.c.WaitMerged(context.Background(), pr)
+	if err != nil || !strings.Contains(w.show(sha, kfile), "newTag: 1.2.0") {
+		t.Errorf("WaitMerged = %s, %v; want the merge of the newest change", sha, err)
+	}
+}
+
+func FuzzEndpoints(f *testing.F) {
+	for _, s := range []string{"https://api.github.com", "https://ghe.example.com/api/v3/", "http://127.0.0.1:1/x", "::", "https://u:p@h/api/v3?x#y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		rest, gql, err := endpoints(in)
+		if err != nil {
+			return
+		}
+		if !strings.HasSuffix(rest.Path, "/") || !strings.HasSuffix(gql, "/graphql") {
+			t.Errorf("endpoints(%q) = %q, %q", in, rest, gql)
+		}
+		if g, err := url.Parse(gql); rest.User != nil || err != nil || g.User != nil {
+			t.Errorf("endpoints(%q) kept user information or broke the URL: %q %q", in, rest, gql)
+		}
+	})
 }

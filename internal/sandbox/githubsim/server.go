@@ -89,7 +89,9 @@ func Start(opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// URL is the REST API root (what github-api-url takes); GraphQL is at URL()+"/graphql".
+// URL is the REST API root (what github-api-url takes); GraphQL is at
+// URL()+"/graphql". URL()+"/api/v3" works too, as on GitHub Enterprise Server
+// (GraphQL at URL()+"/api/graphql").
 func (s *Server) URL() string { return s.srv.URL }
 
 // Close stops the simulator.
@@ -297,6 +299,11 @@ func (s *Server) identity() gitIdentity {
 func (s *Server) handler() http.Handler {
 	mux := s.routes()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// GitHub Enterprise Server serves REST under /api/v3 (GraphQL at /api/graphql).
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/api/v3/"); ok {
+			r = r.Clone(r.Context())
+			r.URL.Path, r.URL.RawPath = "/"+rest, ""
+		}
 		_, pattern := mux.Handler(r)
 		key := pattern
 		if pattern == "" {
