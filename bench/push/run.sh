@@ -43,7 +43,7 @@ go build -o "$OUT/bin/gopush" ./bench/push/gopush
 
 TOOL=gopush
 if [ -d cmd/gitops-promote ] && go build -o "$OUT/bin/gitops-promote" ./cmd/gitops-promote 2>/dev/null &&
-	"$OUT/bin/gitops-promote" run --help 2>&1 | grep -q -- '--mode'; then
+	"$OUT/bin/gitops-promote" run --help 2>&1 | grep -q -- '-mode'; then
 	TOOL=gitops-promote
 fi
 
@@ -103,6 +103,11 @@ measure() { # name command...
 		exit 1
 	fi
 	end=$(date +%s.%N)
+	if grep -qi 'nothing to change' "$OUT/$name.log"; then
+		echo "$name landed nothing; the measurement would not count:" >&2
+		cat "$OUT/$name.log" >&2
+		exit 1
+	fi
 	local rss wall
 	rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$OUT/time.txt")
 	wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
@@ -113,12 +118,13 @@ measure() { # name command...
 printf 'name\twall_s\tmax_rss_kb\n' >"$OUT/results.tsv"
 echo "tool: $TOOL; repository: $APPS apps, $((APPS * 4)) overlays, $((APPS * 12)) files, $COMMITS commits"
 n=0
+stamp=$(date +%s) # tags never set before, so every run lands a commit
 for run in $(seq 1 "$RUNS"); do
 	for kind in shallow full tool; do
 		n=$((n + 1))
 		ovl=$(overlay $((7 + n * 13)))
 		img=$(imagename $((7 + n * 13)))
-		tag="9.$run.$n"
+		tag="9.$stamp.$n"
 		case $kind in
 		shallow) measure shallow bash -c "shell_pipeline '--depth 1' '$ovl' '$img' '$tag'" ;;
 		full) measure full bash -c "shell_pipeline '' '$ovl' '$img' '$tag'" ;;
