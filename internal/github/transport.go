@@ -155,10 +155,18 @@ func newBackoff(initial, max time.Duration, jitter float64) *backoff.Exponential
 // the reset time; then, for a secondary limit without headers, at least a
 // minute, growing exponentially.
 func (t *rateLimitTransport) rateLimitWait(resp *http.Response, secondary **backoff.ExponentialBackOff) (time.Duration, bool, bool) {
+	h := resp.Header
+	if resp.StatusCode == http.StatusOK {
+		// GraphQL answers an exhausted primary limit with 200, remaining 0
+		// and an error of type RATE_LIMITED.
+		if h.Get("X-RateLimit-Remaining") != "0" || resp.Request == nil || !strings.HasSuffix(resp.Request.URL.Path, "graphql") || !bodySays(resp, "rate_limited", "rate limit") {
+			return 0, false, false
+		}
+		return t.untilReset(h), true, false
+	}
 	if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusTooManyRequests {
 		return 0, false, false
 	}
-	h := resp.Header
 	if s := h.Get("Retry-After"); s != "" {
 		if secs, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && secs >= 0 {
 			return time.Duration(secs) * time.Second, true, true
@@ -167,13 +175,10 @@ func (t *rateLimitTransport) rateLimitWait(resp *http.Response, secondary **back
 			return max(at.Sub(t.clock.Now()), 0), true, true
 		}
 	}
-	if h.Get("X-RateLimit-Remaining") == "0" {
-		if reset, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil {
-			wait := time.Unix(reset, 0).Sub(t.clock.Now()) + time.Second
-			return max(wait, time.Second), true, false
-		}
+	if h.Get("X-RateLimit-Remaining") == "0" && h.Get("X-RateLimit-Reset") != "" {
+		return t.untilReset(h), true, false
 	}
-	if resp.StatusCode == http.StatusTooManyRequests || bodySaysSecondary(resp) {
+	if resp.StatusCode == http.StatusTooManyRequests || bodySays(resp, "secondary rate limit", "abuse detection") {
 		if *secondary == nil {
 			*secondary = newBackoff(secondaryMinWait, 10*time.Minute, 0)
 		}
@@ -182,16 +187,31 @@ func (t *rateLimitTransport) rateLimitWait(resp *http.Response, secondary **back
 	return 0, false, false
 }
 
-// bodySaysSecondary peeks at a 403 body for GitHub's secondary-limit text,
-// leaving the body readable for the caller.
-func bodySaysSecondary(resp *http.Response) bool {
+// untilReset is the wait until x-ratelimit-reset, plus a second (the
+// header has whole seconds); at least a second.
+func (t *rateLimitTransport) untilReset(h http.Header) time.Duration {
+	reset, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64)
+	if err != nil {
+		return secondaryMinWait
+	}
+	return max(time.Unix(reset, 0).Sub(t.clock.Now())+time.Second, time.Second)
+}
+
+// bodySays peeks at the body for any of the phrases (lower case), leaving
+// the body readable for the caller.
+func bodySays(resp *http.Response, phrases ...string) bool {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body = struct {
 		io.Reader
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(data), resp.Body), resp.Body}
 	s := strings.ToLower(string(data))
-	return strings.Contains(s, "secondary rate limit") || strings.Contains(s, "abuse detection")
+	for _, p := range phrases {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func drain(resp *http.Response) {

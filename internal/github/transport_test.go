@@ -62,6 +62,16 @@ func TestRateLimitsAndServerErrors(t *testing.T) {
 			wantErr: func(err error) bool { var rl *RateLimitError; return errors.As(err, &rl) && rl.Wait == time.Hour },
 		},
 		{
+			name:   "GraphQL primary limit: 200 with RATE_LIMITED waits for the reset",
+			faults: []githubsim.Fault{{Status: 200, Primary: true, ResetIn: 2 * time.Hour}},
+			op:     "query",
+			wantErr: func(err error) bool {
+				var rl *RateLimitError
+				return errors.As(err, &rl) && !rl.Secondary && rl.Wait > time.Hour
+			},
+			wantWaits: nil,
+		},
+		{
 			name:   "5xx on a read is retried",
 			faults: []githubsim.Fault{{Status: 502}, {Status: 503}},
 			op:     "query",
@@ -198,5 +208,19 @@ func TestAttemptTimeout(t *testing.T) {
 	_, err = c.BranchHead(context.Background(), owner, repoName, "main")
 	if err == nil || !strings.Contains(err.Error(), "no answer from GitHub within 50ms") {
 		t.Errorf("error = %v, want a timeout naming the limit", err)
+	}
+}
+
+func TestGraphQLPrimaryLimitRetriedAfterReset(t *testing.T) {
+	w := newWorld(t, githubsim.RepoSettings{})
+	w.sim.InjectFaults(githubsim.Fault{Status: 200, Primary: true, ResetIn: 20 * time.Second})
+	_, _, _, err := w.c.readForMerge(context.Background(), &PR{Owner: owner, Repo: repoName, Number: 1, BaseRef: "main"})
+	var ge *GraphQLError
+	if !errors.As(err, &ge) || !ge.HasType("NOT_FOUND") {
+		t.Fatalf("error = %v, want the real answer (no PR #1) after the wait", err)
+	}
+	waits := w.clock.Sleeps()
+	if len(waits) != 1 || waits[0] < 19*time.Second || waits[0] > 22*time.Second {
+		t.Errorf("waits = %v, want one wait until the reset (about 21 s)", waits)
 	}
 }

@@ -230,7 +230,8 @@ func pullState(p *pull) string {
 
 // Fault is an injected answer that replaces the next request's real one.
 type Fault struct {
-	// Status is 403 or 429 for a rate limit, or a 5xx.
+	// Status is 403 or 429 for a rate limit, or a 5xx; 200 with Primary on a
+	// GraphQL request is GraphQL's RATE_LIMITED answer.
 	Status int
 	// RetryAfter, when above zero, is sent as the Retry-After header (seconds).
 	RetryAfter int
@@ -326,7 +327,7 @@ func (s *Server) handler() http.Handler {
 			if graphQL {
 				s.count(key + " (fault)")
 			}
-			s.writeFault(w, *fault)
+			s.writeFault(w, *fault, graphQL)
 			return
 		}
 		if !s.authorized(r) {
@@ -365,14 +366,11 @@ func (s *Server) rateHeaders(w http.ResponseWriter, remaining int) {
 	h.Set("X-RateLimit-Resource", "core")
 }
 
-func (s *Server) writeFault(w http.ResponseWriter, f Fault) {
+func (s *Server) writeFault(w http.ResponseWriter, f Fault, graphQL bool) {
 	if f.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
 	}
-	switch {
-	case f.Status >= 500:
-		writeJSON(w, f.Status, apiError{Message: "Server Error"})
-	case f.Primary:
+	if f.Primary {
 		reset := f.ResetIn
 		if reset == 0 {
 			reset = time.Minute
@@ -380,6 +378,16 @@ func (s *Server) writeFault(w http.ResponseWriter, f Fault) {
 		w.Header().Set("X-RateLimit-Remaining", "0")
 		w.Header().Set("X-RateLimit-Used", "5000")
 		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(s.now().Add(reset).Unix(), 10))
+	}
+	switch {
+	case f.Status >= 500:
+		writeJSON(w, f.Status, apiError{Message: "Server Error"})
+	case f.Primary && graphQL && f.Status == http.StatusOK:
+		// GraphQL's answer to an exhausted primary limit: 200 and a typed error.
+		w.Header().Set("X-RateLimit-Resource", "graphql")
+		writeJSON(w, http.StatusOK, map[string]any{"errors": []map[string]any{{"type": "RATE_LIMITED",
+			"message": "API rate limit already exceeded for user ID 1."}}})
+	case f.Primary:
 		writeJSON(w, f.Status, apiError{Message: "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.",
 			DocumentationURL: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api", Status: strconv.Itoa(f.Status)})
 	default:
