@@ -102,7 +102,6 @@ func (l *lander) refresh(ctx context.Context, base string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("fetching branch %q again: %w", base, err)
 	}
-	l.p.logf("fetched %s again at %s", base, short(snap.Head()))
 	edit, err := l.p.edit(snap, l.req, l.res)
 	if err != nil {
 		return false, err
@@ -225,7 +224,6 @@ func (l *lander) landPR(ctx context.Context) error {
 	}
 	l.pr = pr
 	l.res.PullRequestNumber, l.res.PullRequestURL = pr.Number, pr.URL
-	l.p.logf("pull request #%d: %s", pr.Number, pr.URL)
 	if !l.cfg.AutoMerge {
 		return nil
 	}
@@ -233,14 +231,8 @@ func (l *lander) landPR(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("merging pull request #%d: %w", pr.Number, err)
 	}
-	switch {
-	case out.Merged:
+	if out.Merged {
 		l.res.Merged, l.res.Revision = true, out.SHA
-		l.p.logf("pull request #%d merged at once: %s", pr.Number, short(out.SHA))
-	case out.Queued:
-		l.p.logf("pull request #%d is in the merge queue", pr.Number)
-	case out.AutoMerge:
-		l.p.logf("auto-merge (%s) enabled on pull request #%d", l.cfg.MergeMethod, pr.Number)
 	}
 	return nil
 }
@@ -253,6 +245,5 @@ func (l *lander) waitMerged(ctx context.Context) error {
 		return fmt.Errorf("waiting for pull request #%d to merge: %w", l.pr.Number, err)
 	}
 	l.res.Merged, l.res.Revision = true, sha
-	l.p.logf("pull request #%d merged: %s", l.pr.Number, short(sha))
 	return nil
 }

@@ -119,7 +119,6 @@ func (p *Pipeline) Run(ctx context.Context, cfg *config.Config) (*Result, error)
 		if err != nil {
 			return fmt.Errorf("fetching branch %q: %w", res.Branch, err)
 		}
-		p.logf("fetched %s at %s", res.Branch, short(snap.Head()))
 		return nil
 	})
 	if err != nil {
