@@ -9,6 +9,9 @@ import (
 	"strings"
 )
 
+// maxTableBytes keeps the body well under GitHub's 65536-character limit.
+const maxTableBytes = 60000
+
 // Marker is the hidden comment that marks the pull requests this tool opens.
 const Marker = "<!-- gitops-promote -->"
 
@@ -70,12 +73,18 @@ func PRBody(branch string, changes []Change, run RunLink) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Promotes container images on `%s`.\n\n", cell(branch))
 	b.WriteString("| Overlay | Image | Old -> New |\n|---|---|---|\n")
-	for _, ch := range sortedChanges(changes) {
+	sorted := sortedChanges(changes)
+	for i, ch := range sorted {
 		old := "(not set)"
 		if ch.Old != "" {
 			old = "`" + cell(ch.Old) + "`"
 		}
-		fmt.Fprintf(&b, "| `%s` | `%s` | %s -> `%s` |\n", cell(path.Dir(ch.File)), cell(ch.Image), old, cell(ch.New))
+		row := fmt.Sprintf("| `%s` | `%s` | %s -> `%s` |\n", cell(path.Dir(ch.File)), cell(ch.Image), old, cell(ch.New))
+		if b.Len()+len(row) > maxTableBytes {
+			fmt.Fprintf(&b, "| | | and %d more changes |\n", len(sorted)-i)
+			break
+		}
+		b.WriteString(row)
 	}
 	if u := run.URL(); u != "" {
 		fmt.Fprintf(&b, "\nWorkflow run: %s\n", u)

@@ -1,6 +1,8 @@
 package github
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -72,5 +74,19 @@ func TestDefaultPRBranch(t *testing.T) {
 	}
 	if want := "gitops-promote/production/"; len(a) != len(want)+10 || a[:len(want)] != want {
 		t.Errorf("branch = %q, want gitops-promote/production/<10 hex>", a)
+	}
+}
+
+func TestPRBodyStaysUnderGitHubsLimit(t *testing.T) {
+	var many []Change
+	for i := range 2000 {
+		many = append(many, Change{File: fmt.Sprintf("apps/app%04d/overlays/production/kustomization.yaml", i), Image: "web", Old: "ghcr.io/acme/web:1.0.0", New: "ghcr.io/acme/web:1.1.0"})
+	}
+	body := PRBody("production", many, RunLink{})
+	if len(body) > 65536 {
+		t.Errorf("body has %d bytes, GitHub takes at most 65536", len(body))
+	}
+	if !strings.Contains(body, " more changes |\n") || !strings.HasSuffix(body, Marker+"\n") {
+		t.Errorf("a cut body must say how many rows it left out and keep the marker; it ends %q", body[len(body)-200:])
 	}
 }

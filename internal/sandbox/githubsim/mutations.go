@@ -229,7 +229,7 @@ func (q *rootResolver) MergePullRequest(ctx context.Context, args struct{ Input 
 	if state := r.mergeState(ctx, p, false); state == "DIRTY" {
 		return nil, gqlErr("UNPROCESSABLE", "Pull Request is not mergeable")
 	}
-	if me := q.s.checkMergeAllowed(nil, r, p); me != nil {
+	if me := q.s.checkMergeAllowed(r, p); me != nil {
 		return nil, gqlErr(me.typ, "%s", me.msg)
 	}
 	expected := ""

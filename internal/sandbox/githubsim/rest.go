@@ -415,7 +415,7 @@ func (s *Server) mergePull(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	if err := s.checkMergeAllowed(r, repo, p); err != nil {
+	if err := s.checkMergeAllowed(repo, p); err != nil {
 		writeJSON(w, err.status, apiError{Message: err.msg, DocumentationURL: doc, Status: strconv.Itoa(err.status)})
 		return
 	}
@@ -432,7 +432,7 @@ func (s *Server) mergePull(w http.ResponseWriter, r *http.Request) {
 
 // checkMergeAllowed refuses a merge that the base branch's protection
 // forbids now, in GitHub's words.
-func (s *Server) checkMergeAllowed(r *http.Request, repo *repoState, p *pull) *mergeError {
+func (s *Server) checkMergeAllowed(repo *repoState, p *pull) *mergeError {
 	if p.closed || p.draft {
 		return nil // merge reports these
 	}
