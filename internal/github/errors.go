@@ -23,6 +23,7 @@ type ProtectedError struct {
 	Message string // GitHub's words
 }
 
+// Error implements error.
 func (e *ProtectedError) Error() string {
 	kind := "branch protection"
 	if e.Ruleset {
@@ -45,6 +46,7 @@ type ClosedError struct {
 	Reason string
 }
 
+// Error implements error.
 func (e *ClosedError) Error() string {
 	return fmt.Sprintf("pull request #%d (%s) will not merge: %s", e.Number, e.URL, e.Reason)
 }
@@ -60,6 +62,7 @@ type DraftError struct {
 	URL    string
 }
 
+// Error implements error.
 func (e *DraftError) Error() string {
 	return fmt.Sprintf("pull request #%d (%s) is a draft; GitHub does not merge drafts", e.Number, e.URL)
 }
@@ -77,6 +80,7 @@ type AutoMergeNotAllowedError struct {
 	MergeState string
 }
 
+// Error implements error.
 func (e *AutoMergeNotAllowedError) Error() string {
 	return fmt.Sprintf("pull request #%d (%s) cannot merge yet (%s) and the repository does not allow auto-merge",
 		e.Number, e.URL, strings.ToLower(e.MergeState))
@@ -93,6 +97,7 @@ type ConflictError struct {
 	URL    string
 }
 
+// Error implements error.
 func (e *ConflictError) Error() string {
 	return fmt.Sprintf("pull request #%d (%s) has conflicts with its base branch", e.Number, e.URL)
 }
@@ -109,6 +114,7 @@ type GraphQLError struct {
 	err    error
 }
 
+// Error implements error.
 func (e *GraphQLError) Error() string {
 	msgs := make([]string, 0, len(e.Errors))
 	for _, g := range e.Errors {
@@ -121,6 +127,7 @@ func (e *GraphQLError) Error() string {
 	return fmt.Sprintf("%s: %s", e.Op, strings.Join(msgs, "; "))
 }
 
+// Unwrap returns the underlying error.
 func (e *GraphQLError) Unwrap() error { return e.err }
 
 // HasType reports whether GitHub gave one of the errors this type.

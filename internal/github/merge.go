@@ -327,10 +327,12 @@ type WaitTimeoutError struct {
 	Err    error
 }
 
+// Error implements error.
 func (e *WaitTimeoutError) Error() string {
 	return fmt.Sprintf("waiting for pull request #%d (%s) to merge (last state: %s): %v", e.Number, e.URL, e.Last, e.Err)
 }
 
+// Unwrap returns the underlying error.
 func (e *WaitTimeoutError) Unwrap() error { return e.Err }
 
 // Hint says what to do.

@@ -68,6 +68,7 @@ type RateLimitError struct {
 	Retries   int
 }
 
+// Error implements error.
 func (e *RateLimitError) Error() string {
 	kind := "primary"
 	if e.Secondary {
@@ -88,6 +89,7 @@ type ServerError struct {
 	Retries int
 }
 
+// Error implements error.
 func (e *ServerError) Error() string {
 	return fmt.Sprintf("GitHub API answered HTTP %d after %d retries", e.Status, e.Retries)
 }
