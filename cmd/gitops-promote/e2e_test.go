@@ -169,3 +169,30 @@ func TestE2EArgoCDDegradedFails(t *testing.T) {
 		t.Errorf("step summary does not say what happened:\n%s", sum)
 	}
 }
+
+func TestWaitConfirmsARevision(t *testing.T) {
+	t.Parallel()
+	w := startWorld(t)
+	args := []string{"wait", "--argocd-server", w.ArgoCD.URL(), "--argocd-apps", "user-service-staging\nuser-service-production",
+		"--repository-url", w.RepoURL, "--timeout", "1m"}
+	env := map[string]string{"GITHUB_TOKEN": w.Token, "ARGOCD_AUTH_TOKEN": w.ArgoCDToken}
+
+	r := runBinary(t, t.TempDir(), env, append(args, "--revision", w.SeedHead, "--json")...)
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if diff := cmp.Diff(map[string]any{"revision": w.SeedHead, "deployed": true}, decodeJSON(t, r.stdout)); diff != "" {
+		t.Errorf("JSON (-want +got):\n%s", diff)
+	}
+	for _, line := range strings.Split(r.stdout+r.stderr, "\n") {
+		if strings.Contains(line, w.Token) || strings.Contains(line, w.ArgoCDToken) {
+			t.Errorf("a secret shows: %q", line)
+		}
+	}
+
+	r = runBinary(t, t.TempDir(), env, append(args, "--revision", w.SeedHead[:7])...)
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if r.code != 2 || len(lines) != 1 || !strings.HasPrefix(lines[0], `error: revision: got "`+w.SeedHead[:7]+`"`) {
+		t.Errorf("short revision: exit %d stderr:\n%s\nwant exit 2 and one line naming revision", r.code, r.stderr)
+	}
+}

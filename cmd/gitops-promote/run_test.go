@@ -280,3 +280,45 @@ func TestRunInRunnerBadInput(t *testing.T) {
 		t.Error("the branch moved on bad input")
 	}
 }
+
+func TestRunTerminalSummaryAndDryRun(t *testing.T) {
+	t.Parallel()
+	s, repo := startGitServer(t)
+	old := head(t, s, repo)
+	base := []string{"run", "--mode", "push", "--repository-url", s.RepoURL(repo), "--branch", "main",
+		"--overlays", userProd, "--images", userImage}
+	env := map[string]string{"GITHUB_TOKEN": testToken}
+
+	r := runBinary(t, t.TempDir(), env, append(base, "--dry-run")...)
+	noToken(t, r)
+	if r.code != 0 || head(t, s, repo) != old {
+		t.Fatalf("dry run: exit %d, branch moved %v; stderr:\n%s", r.code, head(t, s, repo) != old, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "-    newTag: \"1.4.0\" # promoted from staging\n+    newTag: \"1.4.2\" # promoted from staging\n") {
+		t.Errorf("dry run diff:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "dry run: the diff above was not landed") {
+		t.Errorf("dry run summary:\n%s", r.stderr)
+	}
+
+	r = runBinary(t, t.TempDir(), env, base...)
+	noToken(t, r)
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	t.Logf("terminal output:\n%s", r.stderr)
+	sha := head(t, s, repo)
+	for _, want := range []string{
+		"==> Fetch the branch head\n", "==> Land the commit\n",
+		"\nlanded " + sha[:12] + " on main by push\n",
+		userProd + "  ghcr.io/acme/user-service  ghcr.io/acme/user-service:1.4.0  " + userImage + "\n",
+		"\ntook ",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("terminal output lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if r.stdout != "" {
+		t.Errorf("stdout %q, want nothing without --json or --dry-run", r.stdout)
+	}
+}
