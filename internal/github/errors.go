@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/shurcooL/githubv4"
 )
 
 // ErrStaleHead means the branch moved since the caller read it
@@ -44,6 +46,8 @@ type ClosedError struct {
 	Number int
 	URL    string
 	Reason string
+	// event is the timeline item that tells who or what stopped it.
+	event githubv4.PullRequestTimelineItemsItemType
 }
 
 // Error implements error.

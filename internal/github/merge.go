@@ -110,7 +110,7 @@ func (c *Client) Merge(ctx context.Context, pr *PR, method string, autoMerge boo
 	case st.Merged:
 		return &MergeOutcome{Action: ActionMerged, Method: string(m), MergeCommit: mergeOid(st)}, nil
 	case st.State == githubv4.PullRequestStateClosed:
-		return nil, &ClosedError{Number: pr.Number, URL: pr.URL, Reason: "it was closed without merging"}
+		return nil, c.explain(ctx, pr, closedWithoutMerge(pr))
 	case st.IsDraft:
 		return nil, &DraftError{Number: pr.Number, URL: pr.URL}
 	case st.MergeStateStatus == githubv4.MergeStateStatusDirty:
@@ -274,7 +274,7 @@ func (c *Client) WaitMerged(ctx context.Context, pr *PR) (string, error) {
 			return string(st.MergeCommit.Oid), nil
 		}
 		if err := c.stillMerging(pr, st, &sawQueue, &sawAuto); err != nil {
-			return "", err
+			return "", c.explain(ctx, pr, err)
 		}
 		last = strings.ToLower(string(st.MergeStateStatus))
 		if st.IsInMergeQueue {
@@ -301,7 +301,7 @@ func noChecks(st *pollState) bool {
 func (c *Client) stillMerging(pr *PR, st *pollState, sawQueue, sawAuto *bool) error {
 	switch {
 	case st.State == githubv4.PullRequestStateClosed:
-		return &ClosedError{Number: pr.Number, URL: pr.URL, Reason: "it was closed without merging"}
+		return closedWithoutMerge(pr)
 	case st.IsDraft:
 		return &DraftError{Number: pr.Number, URL: pr.URL}
 	case st.MergeStateStatus == githubv4.MergeStateStatusDirty:
@@ -309,10 +309,12 @@ func (c *Client) stillMerging(pr *PR, st *pollState, sawQueue, sawAuto *bool) er
 	}
 	inQueue := st.IsInMergeQueue || st.MergeQueueEntry != nil
 	if *sawQueue && !inQueue && st.AutoMergeRequest == nil {
-		return &ClosedError{Number: pr.Number, URL: pr.URL, Reason: "it was removed from the merge queue (its merge group failed or someone dequeued it)"}
+		return &ClosedError{Number: pr.Number, URL: pr.URL, Reason: "it was removed from the merge queue",
+			event: githubv4.PullRequestTimelineItemsItemTypeRemovedFromMergeQueueEvent}
 	}
 	if *sawAuto && !*sawQueue && !inQueue && st.AutoMergeRequest == nil {
-		return &ClosedError{Number: pr.Number, URL: pr.URL, Reason: "auto-merge was turned off"}
+		return &ClosedError{Number: pr.Number, URL: pr.URL, Reason: "auto-merge was turned off",
+			event: githubv4.PullRequestTimelineItemsItemTypeAutoMergeDisabledEvent}
 	}
 	*sawQueue = *sawQueue || inQueue
 	*sawAuto = *sawAuto || st.AutoMergeRequest != nil
@@ -342,4 +344,76 @@ func (e *WaitTimeoutError) Hint() string {
 
 func (c *Client) waitTimeout(pr *PR, last string, err error) error {
 	return &WaitTimeoutError{Number: pr.Number, URL: pr.URL, Last: last, Err: err}
+}
+
+func closedWithoutMerge(pr *PR) *ClosedError {
+	return &ClosedError{Number: pr.Number, URL: pr.URL, Reason: "it was closed without merging",
+		event: githubv4.PullRequestTimelineItemsItemTypeClosedEvent}
+}
+
+type timelineActor struct{ Login string }
+
+// explain adds who or what stopped the pull request, from its latest
+// timeline event of the matching type (one request, only on this failure
+// path); when that read fails the error is returned as it is.
+func (c *Client) explain(ctx context.Context, pr *PR, err error) error {
+	var ce *ClosedError
+	if !errors.As(err, &ce) || ce.event == "" {
+		return err
+	}
+	var q struct {
+		Repository struct {
+			PullRequest *struct {
+				TimelineItems struct {
+					Nodes []struct {
+						Typename    string `graphql:"__typename"`
+						ClosedEvent struct {
+							Actor *timelineActor
+						} `graphql:"... on ClosedEvent"`
+						AutoMergeDisabledEvent struct {
+							Actor  *timelineActor
+							Reason *string
+						} `graphql:"... on AutoMergeDisabledEvent"`
+						RemovedFromMergeQueueEvent struct {
+							Reason *string
+						} `graphql:"... on RemovedFromMergeQueueEvent"`
+					}
+				} `graphql:"timelineItems(last: 1, itemTypes: $types)"`
+			} `graphql:"pullRequest(number: $number)"`
+		} `graphql:"repository(owner: $owner, name: $name)"`
+	}
+	vars := map[string]any{"owner": githubv4.String(pr.Owner), "name": githubv4.String(pr.Repo),
+		"number": githubv4.Int(pr.Number), "types": []githubv4.PullRequestTimelineItemsItemType{ce.event}}
+	if qerr := c.query(ctx, fmt.Sprintf("reading the timeline of pull request #%d", pr.Number), &q, vars); qerr != nil || q.Repository.PullRequest == nil {
+		return err
+	}
+	nodes := q.Repository.PullRequest.TimelineItems.Nodes
+	if len(nodes) == 0 {
+		return err
+	}
+	n := nodes[len(nodes)-1]
+	var detail string
+	switch ce.event {
+	case githubv4.PullRequestTimelineItemsItemTypeClosedEvent:
+		if a := n.ClosedEvent.Actor; a != nil {
+			detail = "by @" + a.Login
+		}
+	case githubv4.PullRequestTimelineItemsItemTypeAutoMergeDisabledEvent:
+		if a := n.AutoMergeDisabledEvent.Actor; a != nil {
+			detail = "by @" + a.Login
+		}
+		if r := n.AutoMergeDisabledEvent.Reason; r != nil && *r != "" {
+			detail = strings.TrimSpace(detail + ": " + *r)
+		}
+	case githubv4.PullRequestTimelineItemsItemTypeRemovedFromMergeQueueEvent:
+		if r := n.RemovedFromMergeQueueEvent.Reason; r != nil && *r != "" {
+			detail = *r
+		}
+	}
+	if detail != "" {
+		out := *ce
+		out.Reason = ce.Reason + " (" + strings.TrimPrefix(detail, ": ") + ")"
+		return &out
+	}
+	return err
 }

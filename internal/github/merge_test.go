@@ -159,8 +159,8 @@ func TestMergeRefusals(t *testing.T) {
 		{
 			name:     "closed",
 			set:      protectedMain,
-			before:   func(w *world, pr *PR) { must(w.t, w.sim.ClosePR(fullRepo, pr.Number)) },
-			wantErr:  "pull request #1 (URL) will not merge: it was closed without merging",
+			before:   func(w *world, pr *PR) { must(w.t, w.sim.ClosePR(fullRepo, pr.Number, "alice")) },
+			wantErr:  "pull request #1 (URL) will not merge: it was closed without merging (by @alice)",
 			wantHint: "look at the pull request; run the promotion again to open a fresh one",
 		},
 		{
@@ -214,15 +214,23 @@ func TestWaitMergedStopsWhenThePRWillNotMerge(t *testing.T) {
 		{
 			name:   "closed by a person",
 			set:    protectedMain,
-			during: func(w *world, pr *PR) { must(w.t, w.sim.ClosePR(fullRepo, pr.Number)) },
-			want:   "pull request #1 (URL) will not merge: it was closed without merging",
+			during: func(w *world, pr *PR) { must(w.t, w.sim.ClosePR(fullRepo, pr.Number, "alice")) },
+			want:   "pull request #1 (URL) will not merge: it was closed without merging (by @alice)",
 		},
 		{
 			name: "dropped from the merge queue",
 			set: githubsim.RepoSettings{Protected: []string{"main"}, RequiredChecks: []string{"ci"}, MergeQueue: true,
 				AutoMergeAllowed: true},
-			during: func(w *world, pr *PR) { must(w.t, w.sim.RemoveFromQueue(fullRepo, pr.Number)) },
-			want:   "pull request #1 (URL) will not merge: it was removed from the merge queue (its merge group failed or someone dequeued it)",
+			during: func(w *world, pr *PR) {
+				must(w.t, w.sim.RemoveFromQueue(fullRepo, pr.Number, "The merge group failed required status checks"))
+			},
+			want: "pull request #1 (URL) will not merge: it was removed from the merge queue (The merge group failed required status checks)",
+		},
+		{
+			name:   "auto-merge turned off",
+			set:    protectedMain,
+			during: func(w *world, pr *PR) { must(w.t, w.sim.DisableAutoMerge(fullRepo, pr.Number, "bob", "")) },
+			want:   "pull request #1 (URL) will not merge: auto-merge was turned off (by @bob)",
 		},
 	}
 	for _, tc := range tests {

@@ -388,9 +388,7 @@ func (s *Server) updatePull(w http.ResponseWriter, r *http.Request) {
 	if in.State != nil {
 		switch {
 		case *in.State == "closed" && !p.closed:
-			p.headAt = repo.headSHA(r.Context(), p)
-			p.closed, p.closedAt = true, s.now()
-			s.dequeue(repo, p)
+			s.close(r.Context(), repo, p, s.login)
 		case *in.State == "open" && p.closed && !p.merged:
 			p.closed, p.closedAt, p.headAt = false, time.Time{}, ""
 		}

@@ -101,8 +101,53 @@ type PullRequest {
   mergedAt: DateTime
   number: Int!
   state: PullRequestState!
+  timelineItems(after: String, before: String, first: Int, itemTypes: [PullRequestTimelineItemsItemType!], last: Int, since: DateTime, skip: Int): PullRequestTimelineItemsConnection!
   title: String!
   url: URI!
+}
+
+interface Actor {
+  login: String!
+}
+
+type User implements Actor {
+  id: ID!
+  login: String!
+}
+
+union PullRequestTimelineItems = AutoMergeDisabledEvent | ClosedEvent | RemovedFromMergeQueueEvent
+
+enum PullRequestTimelineItemsItemType {
+  AUTO_MERGE_DISABLED_EVENT
+  CLOSED_EVENT
+  REMOVED_FROM_MERGE_QUEUE_EVENT
+}
+
+type PullRequestTimelineItemsConnection {
+  filteredCount: Int!
+  nodes: [PullRequestTimelineItems]
+  totalCount: Int!
+}
+
+type AutoMergeDisabledEvent {
+  actor: Actor
+  createdAt: DateTime!
+  id: ID!
+  reason: String
+  reasonCode: String
+}
+
+type ClosedEvent {
+  actor: Actor
+  createdAt: DateTime!
+  id: ID!
+}
+
+type RemovedFromMergeQueueEvent {
+  actor: Actor
+  createdAt: DateTime!
+  id: ID!
+  reason: String
 }
 
 type AutoMergeRequest {

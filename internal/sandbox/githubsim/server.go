@@ -148,15 +148,11 @@ func (s *Server) SetChecksPassing(repo string, passing bool) error {
 	})
 }
 
-// ClosePR closes a pull request without merging it, as a person would.
-func (s *Server) ClosePR(repo string, number int) error {
+// ClosePR closes a pull request without merging it, as the person with
+// login would; the timeline gets a ClosedEvent.
+func (s *Server) ClosePR(repo string, number int, login string) error {
 	return s.withPull(repo, number, func(r *repoState, p *pull) error {
-		if p.closed {
-			return nil
-		}
-		p.headAt = r.headSHA(context.Background(), p)
-		p.closed, p.closedAt, p.auto = true, s.now(), nil
-		s.dequeue(r, p)
+		s.close(context.Background(), r, p, login)
 		return nil
 	})
 }
@@ -167,13 +163,28 @@ func (s *Server) SetDraft(repo string, number int, draft bool) error {
 }
 
 // RemoveFromQueue drops a pull request from the merge queue, as GitHub does
-// when the merge group's checks fail; auto-merge is turned off with it.
-func (s *Server) RemoveFromQueue(repo string, number int) error {
+// when the merge group's checks fail, with reason on the timeline's
+// RemovedFromMergeQueueEvent; auto-merge is turned off with it.
+func (s *Server) RemoveFromQueue(repo string, number int, reason string) error {
 	return s.withPull(repo, number, func(r *repoState, p *pull) error {
 		if !p.inQueue {
 			return fmt.Errorf("pull request %s#%d is not in the merge queue", repo, number)
 		}
 		s.dequeue(r, p)
+		p.events = append(p.events, event{kind: "REMOVED_FROM_MERGE_QUEUE_EVENT", at: s.now(), actor: "github-merge-queue", reason: reason})
+		return nil
+	})
+}
+
+// DisableAutoMerge turns auto-merge off on a pull request, as the person
+// with login would (or GitHub itself, with its reason).
+func (s *Server) DisableAutoMerge(repo string, number int, login, reason string) error {
+	return s.withPull(repo, number, func(r *repoState, p *pull) error {
+		if p.auto == nil {
+			return fmt.Errorf("pull request %s#%d has no auto-merge", repo, number)
+		}
+		p.auto = nil
+		p.events = append(p.events, event{kind: "AUTO_MERGE_DISABLED_EVENT", at: s.now(), actor: login, reason: reason})
 		return nil
 	})
 }

@@ -80,6 +80,16 @@ type pull struct {
 	updated   time.Time
 	closedAt  time.Time
 	mergedAt  time.Time
+	events    []event
+}
+
+// event is a timeline item the simulator records.
+type event struct {
+	kind   string // AUTO_MERGE_DISABLED_EVENT, CLOSED_EVENT, REMOVED_FROM_MERGE_QUEUE_EVENT
+	at     time.Time
+	actor  string
+	reason string
+	code   string
 }
 
 func (r *repoState) fullName() string { return r.owner + "/" + r.name }
@@ -354,6 +364,7 @@ func (s *Server) settle(ctx context.Context, r *repoState, runQueue bool) {
 		if err := s.merge(ctx, r, p, r.queueMethod(), "", "", ""); err != nil {
 			s.logf("githubsim: merge queue dropped %s#%d: %v", r.fullName(), p.number, err)
 			s.dequeue(r, p)
+			p.events = append(p.events, event{kind: "REMOVED_FROM_MERGE_QUEUE_EVENT", at: s.now(), actor: "github-merge-queue", reason: err.Error()})
 		}
 	}
 }
@@ -369,4 +380,21 @@ func (s *Server) enqueue(r *repoState, p *pull) {
 func (s *Server) dequeue(r *repoState, p *pull) {
 	p.inQueue, p.auto = false, nil
 	r.queue = slices.DeleteFunc(r.queue, func(q *pull) bool { return q == p })
+}
+
+// close closes a pull request without merging it, as actor.
+func (s *Server) close(ctx context.Context, r *repoState, p *pull, actor string) {
+	if p.closed {
+		return
+	}
+	p.headAt = r.headSHA(ctx, p)
+	p.closed, p.closedAt = true, s.now()
+	if p.inQueue {
+		s.dequeue(r, p)
+	}
+	if p.auto != nil {
+		p.auto = nil
+		p.events = append(p.events, event{kind: "AUTO_MERGE_DISABLED_EVENT", at: p.closedAt, actor: actor, reason: "pull request was closed", code: "PULL_REQUEST_CLOSED"})
+	}
+	p.events = append(p.events, event{kind: "CLOSED_EVENT", at: p.closedAt, actor: actor})
 }
