@@ -62,6 +62,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 	switch {
 	case runner:
+		for _, w := range res.Warnings {
+			_ = a.Warning(e.redact.String(w)) // annotations are best effort
+		}
 		if res.DryRun && len(res.Files) > 0 {
 			_ = writeDiff(e.stdout, res.Files)
 		}
