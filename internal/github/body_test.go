@@ -9,6 +9,7 @@ import (
 )
 
 func TestPRTitleAndBody(t *testing.T) {
+	t.Parallel()
 	changes := []Change{
 		{File: "apps/web/overlays/production/kustomization.yaml", Image: "web", Old: "ghcr.io/acme/web:1.0.0", New: "ghcr.io/acme/web:1.1.0"},
 		{File: "apps/api/overlays/production/kustomization.yaml", Image: "api", New: "ghcr.io/acme/api:2.0.0"},
@@ -51,6 +52,7 @@ func TestPRTitleAndBody(t *testing.T) {
 }
 
 func TestMarkBody(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"Deploy it.", "Deploy it.\n\n<!-- gitops-promote -->\n"},
 		{"Deploy it.\n\n<!-- gitops-promote -->\n", "Deploy it.\n\n<!-- gitops-promote -->\n"},
@@ -63,6 +65,7 @@ func TestMarkBody(t *testing.T) {
 }
 
 func TestDefaultPRBranch(t *testing.T) {
+	t.Parallel()
 	a := DefaultPRBranch("production", []string{"apps/web/overlays/production", "apps/api/overlays/production/"})
 	b := DefaultPRBranch("production", []string{"apps/api/overlays/production", "apps/web/overlays/production", "apps/web/overlays/production"})
 	c := DefaultPRBranch("production", []string{"apps/web/overlays/production"})
@@ -78,6 +81,7 @@ func TestDefaultPRBranch(t *testing.T) {
 }
 
 func TestPRBodyStaysUnderGitHubsLimit(t *testing.T) {
+	t.Parallel()
 	var many []Change
 	for i := range 2000 {
 		many = append(many, Change{File: fmt.Sprintf("apps/app%04d/overlays/production/kustomization.yaml", i), Image: "web", Old: "ghcr.io/acme/web:1.0.0", New: "ghcr.io/acme/web:1.1.0"})

@@ -10,6 +10,7 @@ import (
 )
 
 func TestCommitOnBranchStaleOnceThenLandsVerified(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, githubsim.RepoSettings{})
 	ctx := context.Background()
 	read := w.head("main")
@@ -59,6 +60,7 @@ func TestCommitOnBranchStaleOnceThenLandsVerified(t *testing.T) {
 }
 
 func TestCommitOnBranchResetsOurPRBranch(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, githubsim.RepoSettings{})
 	first := w.prBranch("1.1.0")
 	second := w.prBranch("1.2.0")
@@ -71,6 +73,7 @@ func TestCommitOnBranchResetsOurPRBranch(t *testing.T) {
 }
 
 func TestCommitOnProtectedBranch(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		set  githubsim.RepoSettings
@@ -101,6 +104,7 @@ func TestCommitOnProtectedBranch(t *testing.T) {
 }
 
 func TestBranchRules(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		set  githubsim.RepoSettings
@@ -125,6 +129,7 @@ func TestBranchRules(t *testing.T) {
 }
 
 func TestBranchHeadNotFound(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, githubsim.RepoSettings{})
 	if _, err := w.c.BranchHead(context.Background(), owner, repoName, "nope"); !errors.Is(err, ErrBranchNotFound) {
 		t.Errorf("error = %v, want ErrBranchNotFound", err)

@@ -18,6 +18,7 @@ import (
 var protectedMain = githubsim.RepoSettings{AutoMergeAllowed: true, Protected: []string{"main"}, RequiredChecks: []string{"ci"}}
 
 func TestMergeCleanMergesAtOnceWithARealCommit(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		method      string
 		wantParents int
@@ -56,6 +57,7 @@ func TestMergeCleanMergesAtOnceWithARealCommit(t *testing.T) {
 }
 
 func TestMergeBlockedEnablesAutoMergeThenWaits(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, protectedMain)
 	w.prBranch("1.1.0")
 	pr := w.ensurePR("1.1.0")
@@ -89,6 +91,7 @@ func TestMergeBlockedEnablesAutoMergeThenWaits(t *testing.T) {
 }
 
 func TestMergeQueue(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		passingNow bool // checks already pass when Merge runs
@@ -136,6 +139,7 @@ func TestMergeQueue(t *testing.T) {
 }
 
 func TestMergeRefusals(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		set      githubsim.RepoSettings
@@ -205,6 +209,7 @@ func must(t *testing.T, err error) {
 }
 
 func TestWaitMergedStopsWhenThePRWillNotMerge(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		set    githubsim.RepoSettings
@@ -263,6 +268,7 @@ func TestWaitMergedStopsWhenThePRWillNotMerge(t *testing.T) {
 }
 
 func TestMergeWaitsOutUnknownMergeState(t *testing.T) {
+	t.Parallel()
 	set := githubsim.RepoSettings{UnknownReads: 2}
 	w := newWorld(t, set)
 	w.prBranch("1.1.0")
@@ -280,6 +286,7 @@ func TestMergeWaitsOutUnknownMergeState(t *testing.T) {
 }
 
 func TestWaitMergedWarnsWhenChecksNeverStart(t *testing.T) {
+	t.Parallel()
 	set := protectedMain
 	set.ChecksNeverStart = true
 	w := newWorld(t, set)
@@ -306,6 +313,7 @@ func TestWaitMergedWarnsWhenChecksNeverStart(t *testing.T) {
 }
 
 func TestWaitMergedEndsWithTheContext(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, protectedMain)
 	w.prBranch("1.1.0")
 	pr := w.ensurePR("1.1.0")
@@ -326,6 +334,7 @@ func TestWaitMergedEndsWithTheContext(t *testing.T) {
 }
 
 func TestMergeWithoutAutoMergeLeavesThePROpen(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, protectedMain)
 	w.prBranch("1.1.0")
 	pr := w.ensurePR("1.1.0")
@@ -346,6 +355,7 @@ func TestMergeWithoutAutoMergeLeavesThePROpen(t *testing.T) {
 // a protected branch: build the PR branch (API commit), open the PR, enable
 // auto-merge, wait until the checks pass and GitHub merges it.
 func TestPRRunRequestBudget(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, protectedMain)
 	w.sim.ResetRequests()
 	w.prBranch("1.1.0")
@@ -371,6 +381,7 @@ func TestPRRunRequestBudget(t *testing.T) {
 }
 
 func TestMergeUnstableMergesNow(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, githubsim.RepoSettings{OptionalChecksFail: true})
 	w.prBranch("1.1.0")
 	pr := w.ensurePR("1.1.0")
@@ -384,6 +395,7 @@ func TestMergeUnstableMergesNow(t *testing.T) {
 // enablePullRequestAutoMerge, which GitHub then refuses with "Pull request
 // is in clean status"; the client re-reads and merges.
 func TestMergeCleanStatusRace(t *testing.T) {
+	t.Parallel()
 	var w *world
 	hook := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/graphql") && r.Body != nil {
@@ -417,6 +429,7 @@ func TestMergeCleanStatusRace(t *testing.T) {
 }
 
 func TestSecondRunKeepsAutoMergeAndWorksOnGHESURLs(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, protectedMain)
 	ghes, err := New(w.sim.URL()+"/api/v3", testToken, WithClock(w.clock))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 )
 
 func TestEnsurePROpensThenUpdatesTheSamePR(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, githubsim.RepoSettings{})
 	ctx := context.Background()
 	spec := PRSpec{Owner: owner, Repo: repoName, Base: "main", Head: "gitops-promote/main/web",
@@ -67,6 +68,7 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestEnsurePRAdoptsThePROpenedMeanwhile(t *testing.T) {
+	t.Parallel()
 	var w *world
 	raced := false
 	race := roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -99,6 +101,7 @@ func TestEnsurePRAdoptsThePROpenedMeanwhile(t *testing.T) {
 }
 
 func TestEnsurePRRefusesBadSpecs(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, githubsim.RepoSettings{})
 	tests := []struct {
 		name string
@@ -123,6 +126,7 @@ func TestEnsurePRRefusesBadSpecs(t *testing.T) {
 }
 
 func TestBadTokenIsNamedWithoutTheToken(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, githubsim.RepoSettings{})
 	bad, err := New(w.sim.URL(), "ghp_wrongWrongWrong", WithClock(w.clock))
 	if err != nil {

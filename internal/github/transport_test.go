@@ -14,6 +14,7 @@ import (
 )
 
 func TestRateLimitsAndServerErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		faults    []githubsim.Fault
@@ -128,6 +129,7 @@ func TestRateLimitsAndServerErrors(t *testing.T) {
 }
 
 func TestPrimaryRateLimitWaitsForTheReset(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, githubsim.RepoSettings{})
 	w.sim.InjectFaults(githubsim.Fault{Status: 403, Primary: true, ResetIn: 30 * time.Second})
 	if _, err := w.c.BranchHead(context.Background(), owner, repoName, "main"); err != nil {
@@ -141,6 +143,7 @@ func TestPrimaryRateLimitWaitsForTheReset(t *testing.T) {
 }
 
 func TestEndpoints(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in, rest, gql string
 	}{
@@ -172,6 +175,7 @@ func TestEndpoints(t *testing.T) {
 }
 
 func TestNewRefusesBadOptions(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		url  string
@@ -194,6 +198,7 @@ func TestNewRefusesBadOptions(t *testing.T) {
 }
 
 func TestAttemptTimeout(t *testing.T) {
+	t.Parallel()
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
@@ -212,6 +217,7 @@ func TestAttemptTimeout(t *testing.T) {
 }
 
 func TestGraphQLPrimaryLimitRetriedAfterReset(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, githubsim.RepoSettings{})
 	w.sim.InjectFaults(githubsim.Fault{Status: 200, Primary: true, ResetIn: 20 * time.Second})
 	_, _, _, err := w.c.readForMerge(context.Background(), &PR{Owner: owner, Repo: repoName, Number: 1, BaseRef: "main"})

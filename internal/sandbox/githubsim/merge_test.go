@@ -21,6 +21,7 @@ func gitOut(t *testing.T, dir string, args ...string) string {
 }
 
 func TestRESTMergeFollowsProtection(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, RepoSettings{Protected: []string{"main"}, RequiredChecks: []string{"ci"}, Ruleset: true})
 	if code, _ := do(t, s, "POST", "/repos/acme/config/pulls", "tok", map[string]any{"title": "Bump web", "head": "feature", "base": "main"}); code != 201 {
 		t.Fatalf("create: %d", code)
@@ -56,6 +57,7 @@ func TestRESTMergeFollowsProtection(t *testing.T) {
 }
 
 func TestRebaseMergeReplaysEachCommit(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, RepoSettings{})
 	dir := s.bareDir("acme", "config")
 	// A second commit on the feature branch, and main moves on meanwhile.
@@ -106,6 +108,7 @@ func runIn(t *testing.T, dir string, env []string, stdin string, args ...string)
 }
 
 func TestCreateCommitOnBranchStaleDataShape(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, RepoSettings{})
 	q := `mutation($input: CreateCommitOnBranchInput!) { createCommitOnBranch(input: $input) { commit { oid } } }`
 	stale := strings.Repeat("a", 40)
@@ -129,6 +132,7 @@ func TestCreateCommitOnBranchStaleDataShape(t *testing.T) {
 }
 
 func TestInjectedFaults(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, RepoSettings{})
 	s.InjectFaults(Fault{Status: 403, RetryAfter: 5}, Fault{Status: 429})
 	req, _ := http.NewRequest("GET", s.URL()+"/repos/acme/config", nil)

@@ -99,6 +99,7 @@ func do(t *testing.T, s *Server, method, path, token string, body any) (int, map
 }
 
 func TestGraphQLRefusesFieldsGitHubLacks(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, RepoSettings{})
 	tests := []struct {
 		name  string
@@ -140,6 +141,7 @@ func TestGraphQLRefusesFieldsGitHubLacks(t *testing.T) {
 }
 
 func TestRESTErrorsAreGitHubs(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, RepoSettings{})
 	code, got := do(t, s, "GET", "/repos/acme/config", "wrong", nil)
 	if code != 401 || got["message"] != "Bad credentials" {
