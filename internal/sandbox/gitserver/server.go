@@ -281,8 +281,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r2.URL.Path = "/" + repo + ".git" + rest
 	r2.URL.RawPath = ""
 	if !isPush {
-		s.cgi().ServeHTTP(w, r2)
-		s.record(r, service, http.StatusOK)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		s.cgi().ServeHTTP(sw, r2)
+		s.record(r, service, sw.status)
 		return
 	}
 	buf := newBufferedResponse()
@@ -392,6 +393,24 @@ func serviceOf(r *http.Request, rest string) string {
 		return r.URL.Query().Get("service")
 	}
 	return ""
+}
+
+// statusWriter remembers the status a streamed answer was sent with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Flush passes a flush on, so fetches stream.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 // bufferedResponse keeps a whole CGI answer so it can be inspected, rewritten
