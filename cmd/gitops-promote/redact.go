@@ -2,13 +2,13 @@ package main
 
 import (
 	"io"
-	"net/url"
 	"strings"
 	"sync"
 )
 
 // redactor replaces secrets with *** in everything written through the
-// writers it wraps, and strips userinfo from URLs it is asked to show.
+// writers it wraps. URLs never carry credentials here: config refuses them
+// in every URL input.
 type redactor struct {
 	mu      sync.Mutex
 	secrets []string
@@ -47,14 +47,4 @@ func (w *redactWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
-}
-
-// redactURL drops the userinfo of a URL for display.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	u.User = nil
-	return u.String()
 }
