@@ -30,10 +30,10 @@ type Retry struct {
 }
 
 // defaultRetry allows about ten attempts within about a minute.
-var defaultRetry = Retry{Attempts: 10, Initial: 250 * time.Millisecond, Max: 10 * time.Second, MaxElapsed: 75 * time.Second}
+var defaultRetry = Retry{Attempts: 10, Initial: 250 * time.Millisecond, Max: 10 * time.Second, MaxElapsed: time.Minute}
 
 // DefaultRetry returns the default landing retry policy: ten attempts, 250ms
-// growing to 10s between them, within 75s.
+// growing to 10s between them, within a minute.
 func DefaultRetry() Retry { return defaultRetry }
 
 // Pipeline runs promotions over injected adapters.
