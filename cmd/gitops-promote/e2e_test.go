@@ -196,3 +196,33 @@ func TestWaitConfirmsARevision(t *testing.T) {
 		t.Errorf("short revision: exit %d stderr:\n%s\nwant exit 2 and one line naming revision", r.code, r.stderr)
 	}
 }
+
+func TestE2EPullRequestWithVerifiedAPICommit(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("end to end: waits for a merge poll")
+	}
+	w := startWorld(t)
+	passChecksOnAutoMerge(t, w)
+	in := worldInputs(w, "user-service-production")
+	in["mode"], in["commit-method"], in["pr-branch"], in["pr-labels"] = "pull-request", "api", "deploy/production", "deploy"
+	env, outFile, _ := runnerEnv(t, in)
+	r := runBinary(t, env["GITHUB_WORKSPACE"], env, "run")
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	got := readOutputs(t, outFile)
+	if !w.GitHub.Verified(w.Repo, got["commit-sha"]) {
+		t.Errorf("commit %s was not made through the API (not Verified)", got["commit-sha"])
+	}
+	pulls, err := w.GitHub.Pulls(w.Repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pulls) != 1 || pulls[0].Head != "deploy/production" || pulls[0].State != "MERGED" || !cmp.Equal(pulls[0].Labels, []string{"deploy"}) {
+		t.Errorf("pull requests: %+v; want one merged from deploy/production labelled deploy", pulls)
+	}
+	if got["deployed"] != "true" || got["landed-by"] != "pull-request" {
+		t.Errorf("outputs %v", got)
+	}
+}
