@@ -3,7 +3,9 @@ package kustomize
 import (
 	"fmt"
 	"io/fs"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/gitops-promote/gitops-promote/internal/image"
 )
@@ -51,7 +53,7 @@ type Result struct {
 // overlay of req, reading through fsys and writing nothing. Errors from
 // what the person gave implement BadInput() bool.
 func Edit(fsys fs.FS, req Request) (*Result, error) {
-	dirs, err := resolveOverlays(fsys, req.Overlays)
+	ovs, err := resolveOverlays(fsys, req.Overlays)
 	if err != nil {
 		return nil, err
 	}
@@ -59,29 +61,48 @@ func Edit(fsys fs.FS, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Overlays: dirs}
+	res := &Result{}
+	var todo []overlay
 	seen := map[string]bool{}
-	for _, dir := range dirs {
-		p, err := findFile(fsys, dir)
-		if err != nil {
-			return nil, err
+	for _, o := range ovs {
+		res.Overlays = append(res.Overlays, o.dir)
+		if !seen[o.file] {
+			seen[o.file] = true
+			todo = append(todo, o)
 		}
-		if seen[p] {
-			continue
+	}
+	// Files are independent: edit them in parallel, report in order.
+	type outcome struct {
+		edit     *FileEdit
+		changes  []Change
+		warnings []string
+		err      error
+	}
+	outs := make([]outcome, len(todo))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, o := range todo {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			data, err := readFile(fsys, o)
+			if err != nil {
+				outs[i].err = err
+				return
+			}
+			out := &outs[i]
+			out.edit, out.changes, out.warnings, out.err = editFile(o.file, data, targets)
+		})
+	}
+	wg.Wait()
+	for _, out := range outs {
+		if out.err != nil {
+			return nil, out.err
 		}
-		seen[p] = true
-		data, err := readFile(fsys, p)
-		if err != nil {
-			return nil, err
-		}
-		edit, changes, warnings, err := editFile(p, data, targets)
-		if err != nil {
-			return nil, err
-		}
-		res.Warnings = append(res.Warnings, warnings...)
-		if edit != nil {
-			res.Files = append(res.Files, *edit)
-			res.Changes = append(res.Changes, changes...)
+		res.Warnings = append(res.Warnings, out.warnings...)
+		if out.edit != nil {
+			res.Files = append(res.Files, *out.edit)
+			res.Changes = append(res.Changes, out.changes...)
 		}
 	}
 	return res, nil
@@ -174,19 +195,20 @@ func promoteTargets(fsys fs.FS, req Request) ([]target, error) {
 		}
 		only[r.Name] = true
 	}
-	dirs, err := resolveOverlays(fsys, []string{req.PromoteFrom})
+	ovs, err := resolveOverlays(fsys, []string{req.PromoteFrom})
 	if err != nil {
 		return nil, err
 	}
-	if len(dirs) != 1 {
+	if len(ovs) != 1 {
+		var dirs []string
+		for _, o := range ovs {
+			dirs = append(dirs, o.dir)
+		}
 		return nil, badInput("name one source overlay", "promote-from %q matches %d folders: %s",
-			req.PromoteFrom, len(dirs), strings.Join(dirs, ", "))
+			req.PromoteFrom, len(ovs), strings.Join(dirs, ", "))
 	}
-	p, err := findFile(fsys, dirs[0])
-	if err != nil {
-		return nil, err
-	}
-	data, err := readFile(fsys, p)
+	p := ovs[0].file
+	data, err := readFile(fsys, ovs[0])
 	if err != nil {
 		return nil, err
 	}

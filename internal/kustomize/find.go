@@ -42,15 +42,24 @@ func cleanOverlay(arg string) (string, error) {
 	return p, nil
 }
 
-// resolveOverlays expands globs and checks each folder, keeping the order
-// of first appearance and dropping repeats.
-func resolveOverlays(fsys fs.FS, args []string) ([]string, error) {
-	var out []string
+// overlay is one resolved overlay folder and its kustomization file.
+type overlay struct {
+	dir     string
+	file    string
+	symlink bool // the kustomization file is a symlink
+}
+
+// resolveOverlays expands globs and finds the kustomization file of each
+// folder, keeping the order of first appearance and dropping repeats. It
+// reads each folder once: on a tree of thousands of overlays the system
+// calls are most of the cost.
+func resolveOverlays(fsys fs.FS, args []string) ([]overlay, error) {
+	var out []overlay
 	seen := map[string]bool{}
-	add := func(p string) {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
+	add := func(o overlay) {
+		if !seen[o.dir] {
+			seen[o.dir] = true
+			out = append(out, o)
 		}
 	}
 	for _, arg := range args {
@@ -59,28 +68,47 @@ func resolveOverlays(fsys fs.FS, args []string) ([]string, error) {
 			return nil, err
 		}
 		if !hasMeta(p) {
-			if err := checkDir(fsys, arg, p); err != nil {
+			entries, err := fs.ReadDir(fsys, p)
+			if err != nil {
+				return nil, dirError(fsys, arg, p, err)
+			}
+			o, err := kustomizationIn(p, entries)
+			if err != nil {
 				return nil, err
 			}
-			add(p)
+			add(o)
 			continue
 		}
-		matches, err := fs.Glob(fsys, p)
-		if err != nil {
+		if _, err := path.Match(p, ""); err != nil {
 			return nil, badInput("", "overlay pattern %q: %v", arg, err)
 		}
-		var dirs []string
-		for _, m := range matches {
-			if fi, err := fs.Stat(fsys, m); err == nil && fi.IsDir() {
-				dirs = append(dirs, m)
-			}
+		matches, err := globDirs(fsys, p)
+		if err != nil {
+			return nil, err
 		}
-		if len(dirs) == 0 {
+		matched := false
+		for _, m := range matches {
+			if seen[m] {
+				matched = true
+				continue
+			}
+			entries, ok, err := readDir(fsys, m)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+			o, err := kustomizationIn(m, entries)
+			if err != nil {
+				return nil, err
+			}
+			add(o)
+			matched = true
+		}
+		if !matched {
 			return nil, badInput("check the pattern against the folders of the config repository",
 				"overlay pattern %q matches no folder", arg)
-		}
-		for _, d := range dirs {
-			add(d)
 		}
 	}
 	if len(out) == 0 {
@@ -91,60 +119,100 @@ func resolveOverlays(fsys fs.FS, args []string) ([]string, error) {
 
 func hasMeta(p string) bool { return strings.ContainsAny(p, `*?[`) }
 
-func checkDir(fsys fs.FS, arg, p string) error {
-	fi, err := fs.Stat(fsys, p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return badInput("overlays are folders relative to the config repository root", "overlay %q: no such folder", arg)
+// globDirs expands a valid pattern to the folders it may match, as
+// fs.Glob does but without a Stat per literal element: the caller reads
+// each candidate folder anyway, and on a tree of thousands of overlays
+// (through os.Root, a walk per call) the calls are most of the cost.
+func globDirs(fsys fs.FS, pattern string) ([]string, error) {
+	cands := []string{"."}
+	for _, part := range strings.Split(pattern, "/") {
+		var next []string
+		for _, c := range cands {
+			if !hasMeta(part) {
+				next = append(next, path.Join(c, part))
+				continue
+			}
+			entries, ok, err := readDir(fsys, c)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range entries {
+				if !ok || (!e.IsDir() && e.Type()&fs.ModeSymlink == 0) {
+					continue
+				}
+				if m, _ := path.Match(part, e.Name()); m {
+					next = append(next, path.Join(c, e.Name()))
+				}
+			}
+		}
+		cands = next
 	}
-	if err != nil {
-		return fmt.Errorf("reading overlay %q: %w", arg, err)
-	}
-	if !fi.IsDir() {
-		return badInput("name the folder that holds the kustomization file", "overlay %q: not a folder", arg)
-	}
-	return nil
+	return cands, nil
 }
 
-// findFile returns the path of the one kustomization file in dir.
-func findFile(fsys fs.FS, dir string) (string, error) {
+// readDir reads a folder; ok is false where p is missing or not a folder.
+func readDir(fsys fs.FS, p string) ([]fs.DirEntry, bool, error) {
+	entries, err := fs.ReadDir(fsys, p)
+	if err == nil {
+		return entries, true, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if fi, serr := fs.Stat(fsys, p); serr == nil && !fi.IsDir() {
+		return nil, false, nil
+	}
+	return nil, false, fmt.Errorf("reading folder %q: %w", p, err)
+}
+
+// dirError explains why a named overlay folder could not be read.
+func dirError(fsys fs.FS, arg, p string, err error) error {
+	fi, serr := fs.Stat(fsys, p)
+	switch {
+	case errors.Is(serr, fs.ErrNotExist):
+		return badInput("overlays are folders relative to the config repository root", "overlay %q: no such folder", arg)
+	case serr == nil && !fi.IsDir():
+		return badInput("name the folder that holds the kustomization file", "overlay %q: not a folder", arg)
+	}
+	return fmt.Errorf("reading overlay %q: %w", arg, err)
+}
+
+// kustomizationIn picks the one kustomization file among a folder's
+// entries.
+func kustomizationIn(dir string, entries []fs.DirEntry) (overlay, error) {
 	var found []string
+	o := overlay{dir: dir}
 	for _, name := range fileNames {
-		p := path.Join(dir, name)
-		fi, err := fs.Stat(fsys, p)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
+		for _, e := range entries {
+			if e.Name() != name {
+				continue
+			}
+			p := path.Join(dir, name)
+			if e.IsDir() {
+				return o, badInput("", "%q is a folder, not a kustomization file", p)
+			}
+			found = append(found, p)
+			o.file, o.symlink = p, e.Type()&fs.ModeSymlink != 0
 		}
-		if err != nil {
-			return "", fmt.Errorf("looking for %q: %w", p, err)
-		}
-		if fi.IsDir() {
-			return "", badInput("", "%q is a folder, not a kustomization file", p)
-		}
-		found = append(found, p)
 	}
 	switch len(found) {
 	case 0:
-		return "", badInput("each overlay needs a kustomization.yaml",
+		return o, badInput("each overlay needs a kustomization.yaml",
 			"overlay %q has no kustomization file (%s)", dir, strings.Join(fileNames, ", "))
 	case 1:
-		return found[0], nil
+		return o, nil
 	default:
-		return "", badInput("keep one kustomization file per folder, as kustomize requires",
+		return o, badInput("keep one kustomization file per folder, as kustomize requires",
 			"overlay %q has more than one kustomization file: %s", dir, strings.Join(found, ", "))
 	}
 }
 
-// readFile reads a kustomization file, refusing symlinks (where fsys can
-// tell), files over MaxFileSize and content that is not UTF-8.
-func readFile(fsys fs.FS, p string) ([]byte, error) {
-	if _, ok := fsys.(fs.ReadLinkFS); ok {
-		fi, err := fs.Lstat(fsys, p)
-		if err != nil {
-			return nil, fmt.Errorf("reading %q: %w", p, err)
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			return nil, badInput("make the kustomization file a regular file", "%q is a symlink; gitops-promote does not edit through symlinks", p)
-		}
+// readFile reads the kustomization file of an overlay, refusing a
+// symlink, a file over MaxFileSize and content that is not UTF-8.
+func readFile(fsys fs.FS, o overlay) ([]byte, error) {
+	p := o.file
+	if o.symlink {
+		return nil, badInput("make the kustomization file a regular file", "%q is a symlink; gitops-promote does not edit through symlinks", p)
 	}
 	f, err := fsys.Open(p)
 	if err != nil {

@@ -14,16 +14,16 @@ import (
 // and quoting kustomize; every overlay is built and all failures are
 // returned together.
 func Validate(fsys fs.FS, edits []FileEdit, overlays []string) error {
-	dirs, err := resolveOverlays(fsys, overlays)
+	ovs, err := resolveOverlays(fsys, overlays)
 	if err != nil {
 		return err
 	}
 	kfs := newOverlayFS(fsys, edits)
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
 	var errs []error
-	for _, dir := range dirs {
-		if _, err := k.Run(kfs, path.Join("/", dir)); err != nil {
-			errs = append(errs, &BuildError{Overlay: dir, Err: err})
+	for _, o := range ovs {
+		if _, err := k.Run(kfs, path.Join("/", o.dir)); err != nil {
+			errs = append(errs, &BuildError{Overlay: o.dir, Err: err})
 		}
 	}
 	return errors.Join(errs...)
