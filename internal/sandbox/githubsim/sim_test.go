@@ -14,6 +14,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// testGitEnv is a hermetic git environment: no system or global config.
+func testGitEnv() []string {
+	return append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
+		"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+os.DevNull)
+}
+
 // newRepo creates <root>/acme/config.git with a commit on main and a
 // branch "feature" one commit ahead, and returns the root.
 func newRepo(t *testing.T) string {
@@ -23,7 +29,7 @@ func newRepo(t *testing.T) string {
 	git := func(stdin string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1")
+		cmd.Env = testGitEnv()
 		cmd.Stdin = strings.NewReader(stdin)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -40,7 +46,7 @@ func newRepo(t *testing.T) string {
 		idx := filepath.Join(t.TempDir(), "index")
 		env := func(args ...string) string {
 			cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-			cmd.Env = append(os.Environ(), "GIT_INDEX_FILE="+idx, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+			cmd.Env = append(testGitEnv(), "GIT_INDEX_FILE="+idx)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("git %v: %v\n%s", args, err, out)
