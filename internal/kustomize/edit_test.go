@@ -3,6 +3,7 @@ package kustomize
 import (
 	"errors"
 	"io/fs"
+	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -191,4 +192,51 @@ func TestEditPromoteAll(t *testing.T) {
 		t.Fatalf("Edit = %+v; want prod only, as %q", res, want)
 	}
 	var _ fs.FS = fsys
+}
+
+// TestEditExampleTouchesOnlyTagLines: on the seed config repo, bumping
+// each service in its overlays changes only newTag lines, quotes and
+// comments kept.
+func TestEditExampleTouchesOnlyTagLines(t *testing.T) {
+	t.Parallel()
+	res := &Result{}
+	for _, svc := range []struct{ overlays, image string }{
+		{"apps/order-service/overlays/*", "ghcr.io/acme/order-service:2.8.0"},
+		{"apps/user-service/overlays/*", "ghcr.io/acme/user-service:1.4.2"},
+	} {
+		r, err := Edit(os.DirFS("../../testdata/example"), Request{Overlays: []string{svc.overlays}, Images: refs(t, svc.image)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Files = append(res.Files, r.Files...)
+		res.Changes = append(res.Changes, r.Changes...)
+	}
+	var got []string
+	for _, f := range res.Files {
+		removed, added := lineDiff(strings.Split(string(f.Before), "\n"), strings.Split(string(f.After), "\n"))
+		for i := range removed {
+			got = append(got, f.Path+": "+strings.TrimSpace(removed[i])+" -> "+strings.TrimSpace(added[i]))
+		}
+		if len(removed) != len(added) {
+			t.Errorf("%s: %d lines removed, %d added", f.Path, len(removed), len(added))
+		}
+	}
+	want := []string{
+		`apps/order-service/overlays/production/kustomization.yaml: newTag: 2.7.0 -> newTag: 2.8.0`,
+		`apps/order-service/overlays/staging/kustomization.yaml: newTag: 2.7.3 -> newTag: 2.8.0`,
+		`apps/user-service/overlays/production/kustomization.yaml: newTag: "1.4.0" # promoted from staging -> newTag: "1.4.2" # promoted from staging`,
+		`apps/user-service/overlays/staging/kustomization.yaml: newTag: "1.4.1" # keep quoted: numeric-looking tags must stay strings -> newTag: "1.4.2" # keep quoted: numeric-looking tags must stay strings`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("changed lines (-want +got):\n%s", diff)
+	}
+	wantChanges := []Change{
+		{File: "apps/order-service/overlays/production/kustomization.yaml", Image: "ghcr.io/acme/order-service", Old: "ghcr.io/acme/order-service:2.7.0", New: "ghcr.io/acme/order-service:2.8.0"},
+		{File: "apps/order-service/overlays/staging/kustomization.yaml", Image: "ghcr.io/acme/order-service", Old: "ghcr.io/acme/order-service:2.7.3", New: "ghcr.io/acme/order-service:2.8.0"},
+		{File: "apps/user-service/overlays/production/kustomization.yaml", Image: "ghcr.io/acme/user-service", Old: "ghcr.io/acme/user-service:1.4.0", New: "ghcr.io/acme/user-service:1.4.2"},
+		{File: "apps/user-service/overlays/staging/kustomization.yaml", Image: "ghcr.io/acme/user-service", Old: "ghcr.io/acme/user-service:1.4.1", New: "ghcr.io/acme/user-service:1.4.2"},
+	}
+	if diff := cmp.Diff(wantChanges, res.Changes); diff != "" {
+		t.Errorf("Changes (-want +got):\n%s", diff)
+	}
 }
