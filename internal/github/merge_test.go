@@ -351,32 +351,53 @@ func TestMergeWithoutAutoMergeLeavesThePROpen(t *testing.T) {
 	}
 }
 
-// TestPRRunRequestBudget is the API-economy check of a whole PR-mode run on
-// a protected branch: build the PR branch (API commit), open the PR, enable
-// auto-merge, wait until the checks pass and GitHub merges it.
+// TestPRRunRequestBudget is the API-economy check of whole PR-mode runs:
+// build the PR branch (API commit), open the PR, merge it the way the
+// repository allows, and wait for the merge commit. The checks pass after
+// two polls where they are required.
 func TestPRRunRequestBudget(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, protectedMain)
-	w.sim.ResetRequests()
-	w.prBranch("1.1.0")
-	pr := w.ensurePR("1.1.0")
-	out, err := w.c.Merge(context.Background(), pr, "squash", true)
-	if err != nil || out.Action != ActionAutoMerge {
-		t.Fatalf("Merge = %+v, %v", out, err)
+	queue := protectedMain
+	queue.MergeQueue = true
+	tests := []struct {
+		name       string
+		set        githubsim.RepoSettings
+		wantAction MergeAction
+	}{
+		{"protected: auto-merge, checks pass, merged", protectedMain, ActionAutoMerge},
+		{"unprotected: merged at once", githubsim.RepoSettings{}, ActionMerged},
+		{"merge queue: queued, merged", queue, ActionQueued},
 	}
-	w.clock.onSleep = func(n int) {
-		if n == 2 {
-			must(t, w.sim.SetChecksPassing(fullRepo, true))
-		}
-	}
-	sha, err := w.c.WaitMerged(context.Background(), pr)
-	if err != nil || sha != w.head("main") {
-		t.Fatalf("WaitMerged = %s, %v", sha, err)
-	}
-	total := w.sim.TotalRequests()
-	t.Logf("PR-mode run: %d GitHub requests\n%s", total, w.sim.RequestLines())
-	if total > 12 {
-		t.Errorf("a PR-mode run made %d requests, want at most 12:\n%s", total, w.sim.RequestLines())
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, tc.set)
+			w.sim.ResetRequests()
+			w.prBranch("1.1.0")
+			pr := w.ensurePR("1.1.0")
+			out, err := w.c.Merge(context.Background(), pr, "squash", true)
+			if err != nil || out.Action != tc.wantAction {
+				t.Fatalf("Merge = %+v, %v; want %s", out, err, tc.wantAction)
+			}
+			w.clock.onSleep = func(n int) {
+				if n == 2 {
+					must(t, w.sim.SetChecksPassing(fullRepo, true))
+				}
+			}
+			sha := out.MergeCommit
+			if sha == "" {
+				if sha, err = w.c.WaitMerged(context.Background(), pr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if sha != w.head("main") {
+				t.Fatalf("merged as %s, main is %s", sha, w.head("main"))
+			}
+			total := w.sim.TotalRequests()
+			t.Logf("%s: %d GitHub requests\n%s", tc.name, total, w.sim.RequestLines())
+			if total > 12 {
+				t.Errorf("the run made %d requests, want at most 12:\n%s", total, w.sim.RequestLines())
+			}
+		})
 	}
 }
 
