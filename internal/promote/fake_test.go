@@ -166,7 +166,9 @@ func (s *fakeSnap) PushForce(_ context.Context, sha, branch string) error {
 
 // fakeGitHub merges pull requests in the fake remote.
 type fakeGitHub struct {
-	r      *fakeRemote
+	r        *fakeRemote
+	mergeNow bool // Merge merges at once (a CLEAN pull request)
+	waits    int
 	specs  []PRSpec
 	merges []string
 	prs    map[string]*PR
@@ -188,10 +190,19 @@ func (g *fakeGitHub) EnsurePR(_ context.Context, spec PRSpec) (*PR, error) {
 
 func (g *fakeGitHub) Merge(_ context.Context, pr *PR, method string, autoMerge bool) (*MergeOutcome, error) {
 	g.merges = append(g.merges, method)
+	if g.mergeNow {
+		sha, err := g.merge(pr)
+		return &MergeOutcome{Merged: true, SHA: sha}, err
+	}
 	return &MergeOutcome{AutoMerge: true}, nil
 }
 
 func (g *fakeGitHub) WaitMerged(_ context.Context, pr *PR) (string, error) {
+	g.waits++
+	return g.merge(pr)
+}
+
+func (g *fakeGitHub) merge(pr *PR) (string, error) {
 	g.r.mu.Lock()
 	defer g.r.mu.Unlock()
 	head := g.r.commits[g.r.branches[pr.HeadRef]]

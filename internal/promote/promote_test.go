@@ -361,3 +361,28 @@ func TestOutputs(t *testing.T) {
 		t.Errorf("PRBranch = %q, want %q (sha256 of the sorted overlays)", got, want)
 	}
 }
+
+func TestRunPullRequestMergedAtOnceSkipsTheWait(t *testing.T) {
+	t.Parallel()
+	r := newFakeRemote(t, "main")
+	gh := &fakeGitHub{r: r, mergeNow: true}
+	argo := &fakeArgo{}
+	cfg := testConfig(func(c *config.Config) {
+		c.Mode, c.MergeMethod, c.ArgoCDApps = config.ModePullRequest, config.MergeRebase, []string{"app"}
+	})
+	res, err := New(r, WithRetry(fastRetry), WithGitHub(gh), WithArgoCD(argo)).Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !res.Merged || res.Revision != r.branches["main"] || gh.waits != 0 || !res.Deployed {
+		t.Errorf("merged=%v revision is main=%v waits=%d deployed=%v; want merged at once, no wait, deployed", res.Merged, res.Revision == r.branches["main"], gh.waits, res.Deployed)
+	}
+	if diff := cmp.Diff([]string{"rebase"}, gh.merges); diff != "" {
+		t.Errorf("merge methods (-want +got):\n%s", diff)
+	}
+	for _, tm := range res.Timings {
+		if tm.Phase == PhaseMerge {
+			t.Error("a merge phase ran for a pull request merged at once")
+		}
+	}
+}
