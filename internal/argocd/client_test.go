@@ -295,3 +295,39 @@ func TestRequestSyncAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestWatchOnceFraming reads SSE as argocd-server writes it (trailing
+// space, keepalives) and ignores half an event cut by the connection.
+func TestWatchOnceFraming(t *testing.T) {
+	ev := func(status string) string {
+		return `data: {"result":{"type":"MODIFIED","application":{"metadata":{"name":"web"},"status":{"sync":{"status":"` + status + `"}}}}} ` + "\n\n\n"
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept") != "text/event-stream" || r.URL.Query().Get("name") != "web" {
+			t.Errorf("stream request: Accept %q, query %q", r.Header.Get("Accept"), r.URL.RawQuery)
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Write([]byte(strings.Replace(ev("OutOfSync"), "MODIFIED", "ADDED", 1) + ":\n" + ev("Synced") + ":\n"))
+		w.Write([]byte(`data: {"result":{"type":"MODIFIED","applic`))
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL, WithToken("t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := WaitSpec{Apps: []AppRef{{Name: "web"}}, Revision: ours}
+	if err := spec.normalize(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	ok, err := c.watchOnce(context.Background(), AppRef{Name: "web"}, &spec, func(a *Application) bool {
+		got = append(got, a.Status.Sync.Status)
+		return true
+	})
+	if diff := cmp.Diff([]string{"OutOfSync", "Synced"}, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	if !ok || !errors.Is(err, errStreamEnded) {
+		t.Errorf("watchOnce = (%v, %v), want (true, errStreamEnded)", ok, err)
+	}
+}

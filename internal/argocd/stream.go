@@ -133,6 +133,7 @@ func (c *Client) watchOnce(ctx context.Context, ref AppRef, spec *WaitSpec, emit
 
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 0, 64<<10), 32<<20)
+	sc.Split(completeLines)
 	got := false
 	for sc.Scan() {
 		line := bytes.TrimSpace(sc.Bytes())
@@ -215,4 +216,16 @@ type deletedError struct{ app AppRef }
 
 func (e *deletedError) Error() string {
 	return fmt.Sprintf("Argo CD application %s was deleted while waiting for it", e.app)
+}
+
+// completeLines splits on '\n' and drops a last line without one: a
+// connection cut in the middle of an event must not yield half of it.
+func completeLines(data []byte, atEOF bool) (int, []byte, error) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return i + 1, data[:i], nil
+	}
+	if atEOF {
+		return len(data), nil, nil
+	}
+	return 0, nil, nil
 }

@@ -1,8 +1,10 @@
 package argocdsim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -188,13 +190,21 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	}
 	flusher, _ := w.(http.Flusher)
 	flush := func() {
-		if flusher != nil && !s.cfg.bufferStream {
+		if flusher != nil {
 			flusher.Flush()
 		}
 	}
+	var out io.Writer = w
+	if s.cfg.bufferStream {
+		// A buffering proxy: nothing reaches the client before the
+		// stream ends.
+		var held bytes.Buffer
+		out, flush = &held, func() {}
+		defer func() { _, _ = w.Write(held.Bytes()) }()
+	}
 	if msg := s.authError(r); msg != "" {
 		data, _ := json.Marshal(map[string]any{"error": map[string]any{"grpc_code": 16, "http_code": 401, "message": msg, "http_status": "Unauthorized"}})
-		_, _ = w.Write(frame(data))
+		_, _ = out.Write(frame(data))
 		flush()
 		return
 	}
@@ -217,7 +227,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	}()
 	w.WriteHeader(http.StatusOK)
 	if first != nil {
-		_, _ = w.Write(frame(first))
+		_, _ = out.Write(frame(first))
 	}
 	flush()
 
@@ -236,12 +246,12 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	for {
 		select {
 		case data := <-sub.ch:
-			if _, err := w.Write(frame(data)); err != nil {
+			if _, err := out.Write(frame(data)); err != nil {
 				return
 			}
 			flush()
 		case <-keep:
-			if _, err := w.Write([]byte(":\n")); err != nil {
+			if _, err := out.Write([]byte(":\n")); err != nil {
 				return
 			}
 			flush()
