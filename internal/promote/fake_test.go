@@ -169,9 +169,9 @@ type fakeGitHub struct {
 	r        *fakeRemote
 	mergeNow bool // Merge merges at once (a CLEAN pull request)
 	waits    int
-	specs  []PRSpec
-	merges []string
-	prs    map[string]*PR
+	specs    []PRSpec
+	merges   []string
+	prs      map[string]*PR
 }
 
 func (g *fakeGitHub) EnsurePR(_ context.Context, spec PRSpec) (*PR, error) {
