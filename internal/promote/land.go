@@ -37,7 +37,7 @@ func (l *lander) land(ctx context.Context) error {
 		return &hintError{err: err, hint: fmt.Sprintf("%s is protected: use mode: pull-request (or auto) to land through a pull request", l.res.Branch)}
 	}
 	if l.p.gh == nil {
-		return &hintError{err: err, hint: "mode auto lands a protected branch through a pull request, which needs the GitHub API: give github-api-url, or change the protection"}
+		return &hintError{err: err, hint: "mode auto lands a protected branch through a pull request, which needs the GitHub API and a token: give token (and github-api-url where the repository is not on github.com), or change the protection"}
 	}
 	l.p.logf("%s is protected: landing through a pull request", l.res.Branch)
 	return l.landPR(ctx)

@@ -163,7 +163,7 @@ func TestRunProtectedBranch(t *testing.T) {
 		wantErr  bool
 	}{
 		{name: "push mode gives the hint", mode: config.ModePush, github: true, wantErr: true, wantHint: "main is protected: use mode: pull-request (or auto) to land through a pull request"},
-		{name: "auto without the API explains", mode: config.ModeAuto, wantErr: true, wantHint: "mode auto lands a protected branch through a pull request, which needs the GitHub API: give github-api-url, or change the protection"},
+		{name: "auto without the API explains", mode: config.ModeAuto, wantErr: true, wantHint: "mode auto lands a protected branch through a pull request, which needs the GitHub API and a token: give token (and github-api-url where the repository is not on github.com), or change the protection"},
 		{name: "auto goes to a pull request", mode: config.ModeAuto, github: true},
 	}
 	for _, tc := range tests {
