@@ -22,7 +22,7 @@ func twentyImages(t *testing.T) string {
 	}
 	files := map[string]string{
 		"apps/fleet/overlays/prod/kustomization.yaml": b.String(),
-		"apps/fleet/overlays/prod/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: fleet\nspec:\n  template:\n    spec:\n      containers:\n        - name: svc-00\n          image: ghcr.io/acme/svc-00:0.1.0\n",
+		"apps/fleet/overlays/prod/deployment.yaml":    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: fleet\nspec:\n  template:\n    spec:\n      containers:\n        - name: svc-00\n          image: ghcr.io/acme/svc-00:0.1.0\n",
 	}
 	for name, content := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
