@@ -24,6 +24,7 @@ type Snapshot struct {
 	storage *memory.Storage
 	made    map[plumbing.Hash]madeCommit
 	ours    map[plumbing.Hash]bool // objects Commit made
+	blobs   *blobSource
 }
 
 // madeCommit is a commit Snapshot.Commit made: its parent and the objects
@@ -33,21 +34,31 @@ type madeCommit struct {
 	objects []plumbing.Hash
 }
 
-// Fetch reads the head commit of branch and its tree (depth 1, that branch
-// only) into memory. A missing branch is ErrNotFound.
+// Fetch reads the head commit of branch and its trees (depth 1, that branch
+// only) into memory. Where the server can filter (as GitHub can), blobs are
+// left out and fetched a folder at a time when FS first reads one, with
+// ctx; otherwise they come with the trees. A missing branch is ErrNotFound.
 func (r *Remote) Fetch(ctx context.Context, branch string) (*Snapshot, error) {
 	if err := checkBranch(branch); err != nil {
 		return nil, err
 	}
 	st := memory.NewStorage()
-	head, err := retry(ctx, r, "fetching", func() (plumbing.Hash, error) {
-		return r.fetch(ctx, st, branch, 1)
+	res, err := retry(ctx, r, "fetching", func() (fetchResult, error) {
+		return r.fetchPack(ctx, st, fetchSpec{branch: branch, depth: 1, partial: true})
 	})
 	if err != nil {
 		return nil, err
 	}
-	r.logf("fetched %s branch %s at %s", r.display, branch, head)
-	return &Snapshot{r: r, branch: branch, head: head, storage: st, made: map[plumbing.Hash]madeCommit{}, ours: map[plumbing.Hash]bool{}}, nil
+	kind := "with its files"
+	if res.partial {
+		kind = "without file contents (read on demand)"
+	}
+	r.logf("fetched %s branch %s at %s %s", r.display, branch, res.head, kind)
+	return &Snapshot{
+		r: r, branch: branch, head: res.head, storage: st,
+		made: map[plumbing.Hash]madeCommit{}, ours: map[plumbing.Hash]bool{},
+		blobs: &blobSource{r: r, ctx: ctx, st: st, head: res.head, partial: res.partial},
+	}, nil
 }
 
 // Head is the full SHA of the fetched head commit.
@@ -56,13 +67,38 @@ func (s *Snapshot) Head() string { return s.head.String() }
 // Branch is the branch the snapshot was fetched from.
 func (s *Snapshot) Branch() string { return s.branch }
 
+// fetchSpec says what one upload-pack request asks for.
+type fetchSpec struct {
+	branch string          // resolve this branch's head and want it, or
+	wants  []plumbing.Hash // want these objects (they must be reachable)
+	depth  int             // commits of history; 0: all
+	// partial asks the server to leave blobs out when it can (and can hand
+	// them out by SHA later); the answer says whether it did.
+	partial bool
+}
+
+// fetchResult is what fetchPack got.
+type fetchResult struct {
+	head    plumbing.Hash // the branch head, when spec.branch was given
+	partial bool          // blobs were left out
+}
+
 // fetch fills st with branch's head and depth-1 more commits (depth 0: all)
 // and returns the head.
-func (r *Remote) fetch(ctx context.Context, st *memory.Storage, branch string, depth int) (head plumbing.Hash, err error) {
-	op := fmt.Sprintf("fetching branch %q of %s", branch, r.display)
+func (r *Remote) fetch(ctx context.Context, st *memory.Storage, branch string, depth int) (plumbing.Hash, error) {
+	res, err := r.fetchPack(ctx, st, fetchSpec{branch: branch, depth: depth})
+	return res.head, err
+}
+
+// fetchPack runs one upload-pack exchange and stores the pack in st.
+func (r *Remote) fetchPack(ctx context.Context, st *memory.Storage, spec fetchSpec) (res fetchResult, err error) {
+	op := "fetching from " + r.display
+	if spec.branch != "" {
+		op = fmt.Sprintf("fetching branch %q of %s", spec.branch, r.display)
+	}
 	sess, err := r.transport.NewUploadPackSession(r.ep, r.auth())
 	if err != nil {
-		return head, classifyTransport(op, err)
+		return res, classifyTransport(op, err)
 	}
 	defer func() {
 		if cerr := sess.Close(); cerr != nil && err == nil {
@@ -71,30 +107,41 @@ func (r *Remote) fetch(ctx context.Context, st *memory.Storage, branch string, d
 	}()
 	ar, err := sess.AdvertisedReferencesContext(ctx)
 	if err != nil {
-		return head, classifyTransport(op, err)
-	}
-	head, err = branchHash(ar, branch)
-	if err != nil {
-		return head, fmt.Errorf("%s: %w", op, err)
+		return res, classifyTransport(op, err)
 	}
 	req := packp.NewUploadPackRequestFromCapabilities(ar.Capabilities)
 	// Without haves, a thin pack could only refer to objects we lack.
 	req.Capabilities.Delete(capability.ThinPack)
 	if ar.Capabilities.Supports(capability.NoProgress) {
 		if err := req.Capabilities.Set(capability.NoProgress); err != nil {
-			return head, fmt.Errorf("%s: %w", op, err)
+			return res, fmt.Errorf("%s: %w", op, err)
 		}
 	}
-	req.Wants = []plumbing.Hash{head}
-	if depth > 0 {
-		req.Depth = packp.DepthCommits(depth)
-		if err := req.Capabilities.Set(capability.Shallow); err != nil {
-			return head, fmt.Errorf("%s: %w", op, err)
+	req.Wants = spec.wants
+	if spec.branch != "" {
+		if res.head, err = branchHash(ar, spec.branch); err != nil {
+			return res, fmt.Errorf("%s: %w", op, err)
 		}
+		req.Wants = []plumbing.Hash{res.head}
+	}
+	if spec.depth > 0 {
+		req.Depth = packp.DepthCommits(spec.depth)
+		if err := req.Capabilities.Set(capability.Shallow); err != nil {
+			return res, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	// Blobs are left out only where the server can hand them out one by one
+	// later (filter plus wants by SHA), as GitHub can.
+	if spec.partial && ar.Capabilities.Supports(capability.Filter) && ar.Capabilities.Supports(capability.AllowReachableSHA1InWant) {
+		if err := req.Capabilities.Set(capability.Filter); err != nil {
+			return res, fmt.Errorf("%s: %w", op, err)
+		}
+		req.Filter = packp.FilterBlobNone()
+		res.partial = true
 	}
 	resp, err := sess.UploadPack(ctx, req)
 	if err != nil {
-		return head, classifyTransport(op, err)
+		return res, classifyTransport(op, err)
 	}
 	defer resp.Close()
 	var pack io.Reader = resp
@@ -105,14 +152,14 @@ func (r *Remote) fetch(ctx context.Context, st *memory.Storage, branch string, d
 		pack = sideband.NewDemuxer(sideband.Sideband, resp)
 	}
 	if err := packfile.UpdateObjectStorage(st, pack); err != nil {
-		return head, classifyTransport(op, err)
+		return res, classifyTransport(op, err)
 	}
 	if len(resp.Shallows) > 0 {
 		if err := st.SetShallow(resp.Shallows); err != nil {
-			return head, fmt.Errorf("%s: %w", op, err)
+			return res, fmt.Errorf("%s: %w", op, err)
 		}
 	}
-	return head, nil
+	return res, nil
 }
 
 // branchHash finds branch in the server's advertised references.

@@ -23,11 +23,12 @@ import (
 // It implements fs.ReadFileFS, fs.ReadDirFS and fs.StatFS, so fs.Glob and
 // fs.WalkDir work on it. Symbolic links and submodules cannot be opened.
 func (s *Snapshot) FS() fs.FS {
-	return &treeFS{storage: s.storage, commit: s.head, trees: map[plumbing.Hash]*object.Tree{}}
+	return &treeFS{storage: s.storage, blobs: s.blobs, commit: s.head, trees: map[plumbing.Hash]*object.Tree{}}
 }
 
 type treeFS struct {
 	storage *memory.Storage
+	blobs   *blobSource
 	commit  plumbing.Hash
 
 	mu    sync.Mutex
@@ -43,9 +44,10 @@ var (
 
 // entry is what a path names: a tree entry, or the root tree.
 type entry struct {
-	name string
-	mode filemode.FileMode
-	hash plumbing.Hash
+	name   string
+	mode   filemode.FileMode
+	hash   plumbing.Hash
+	parent plumbing.Hash // the tree holding the entry
 }
 
 func (t *treeFS) lookup(op, name string) (entry, error) {
@@ -80,7 +82,7 @@ func (t *treeFS) lookup(op, name string) (entry, error) {
 			return entry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
 		}
 		e := tree.Entries[i]
-		cur = entry{name: e.Name, mode: e.Mode, hash: e.Hash}
+		cur = entry{name: e.Name, mode: e.Mode, hash: e.Hash, parent: tree.Hash}
 	}
 	return cur, nil
 }
@@ -98,14 +100,23 @@ func (t *treeFS) tree(h plumbing.Hash) (*object.Tree, error) {
 	return tr, nil
 }
 
+// info describes e. The size of a blob not fetched yet is learnt (and the
+// blob fetched) only when Size is called.
 func (t *treeFS) info(e entry) (fileInfo, error) {
 	fi := fileInfo{name: e.name, mode: e.mode}
-	if e.mode.IsFile() {
-		obj, err := t.storage.EncodedObject(plumbing.BlobObject, e.hash)
-		if err != nil {
-			return fi, fmt.Errorf("reading blob %s: %w", e.hash, err)
-		}
+	if !e.mode.IsFile() {
+		return fi, nil
+	}
+	if obj, err := t.storage.EncodedObject(plumbing.BlobObject, e.hash); err == nil {
 		fi.size = obj.Size()
+		return fi, nil
+	}
+	fi.sizeOf = func() int64 {
+		data, err := t.blob(e)
+		if err != nil {
+			return 0
+		}
+		return int64(len(data))
 	}
 	return fi, nil
 }
@@ -127,10 +138,11 @@ func (t *treeFS) Open(name string) (fs.File, error) {
 		}
 		return &dirFile{info: fi, entries: entries}, nil
 	case e.mode == filemode.Regular || e.mode == filemode.Executable || e.mode == filemode.Deprecated:
-		data, err := t.blob(e.hash)
+		data, err := t.blob(e)
 		if err != nil {
 			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 		}
+		fi.size, fi.sizeOf = int64(len(data)), nil
 		return &blobFile{info: fi, Reader: bytes.NewReader(data)}, nil
 	}
 	return nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("%s is not followed: %w", describe(e.mode), fs.ErrInvalid)}
@@ -144,7 +156,7 @@ func (t *treeFS) ReadFile(name string) ([]byte, error) {
 	if !e.mode.IsFile() || e.mode == filemode.Symlink {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%s: %w", describe(e.mode), fs.ErrInvalid)}
 	}
-	data, err := t.blob(e.hash)
+	data, err := t.blob(e)
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
@@ -179,7 +191,7 @@ func (t *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	}
 	out := make([]fs.DirEntry, 0, len(tree.Entries))
 	for _, te := range tree.Entries {
-		fi, err := t.info(entry{name: te.Name, mode: te.Mode, hash: te.Hash})
+		fi, err := t.info(entry{name: te.Name, mode: te.Mode, hash: te.Hash, parent: tree.Hash})
 		if err != nil {
 			return nil, &fs.PathError{Op: "readdir", Path: path.Join(name, te.Name), Err: err}
 		}
@@ -190,7 +202,21 @@ func (t *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	return out, nil
 }
 
-func (t *treeFS) blob(h plumbing.Hash) ([]byte, error) {
+// blob reads e's content, fetching it (with its folder's other missing
+// blobs) when the snapshot was fetched without blobs.
+func (t *treeFS) blob(e entry) ([]byte, error) {
+	h := e.hash
+	if t.blobs != nil && !t.blobs.has(h) {
+		t.mu.Lock()
+		dir, err := t.tree(e.parent)
+		t.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		if err := t.blobs.ensure(dir, h); err != nil {
+			return nil, fmt.Errorf("fetching blob %s: %w", h, err)
+		}
+	}
 	obj, err := t.storage.EncodedObject(plumbing.BlobObject, h)
 	if err != nil {
 		return nil, fmt.Errorf("reading blob %s: %w", h, err)
@@ -220,13 +246,22 @@ func describe(m filemode.FileMode) string {
 }
 
 type fileInfo struct {
-	name string
-	mode filemode.FileMode
-	size int64
+	name   string
+	mode   filemode.FileMode
+	size   int64
+	sizeOf func() int64 // set while the blob is not fetched
 }
 
-func (fi fileInfo) Name() string       { return fi.name }
-func (fi fileInfo) Size() int64        { return fi.size }
+func (fi fileInfo) Name() string { return fi.name }
+
+// Size is the blob's length; for a blob not fetched yet it fetches it (0 if
+// that fails).
+func (fi fileInfo) Size() int64 {
+	if fi.sizeOf != nil {
+		return fi.sizeOf()
+	}
+	return fi.size
+}
 func (fi fileInfo) ModTime() time.Time { return time.Time{} }
 func (fi fileInfo) IsDir() bool        { return fi.mode == filemode.Dir }
 func (fi fileInfo) Sys() any           { return nil }

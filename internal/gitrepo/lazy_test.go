@@ -1,0 +1,83 @@
+package gitrepo
+
+import (
+	"fmt"
+	"io/fs"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestLazyBlobs checks what a read costs in requests: a folder's files come
+// in one fetch, and past maxLazyFetches folders every file comes at once.
+func TestLazyBlobs(t *testing.T) {
+	w := newWorld(t)
+	files := map[string][]byte{}
+	for i := range maxLazyFetches + 3 {
+		files[fmt.Sprintf("apps/a%02d/overlays/prod/kustomization.yaml", i)] = []byte(fmt.Sprintf("n: %d\n", i))
+	}
+	if _, err := w.srv.CommitFiles(repoName, "main", files, "many apps"); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := w.remote(t, testToken).Fetch(t.Context(), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !w.logs.contains("without file contents") {
+		t.Fatalf("the server can filter, yet the fetch took every blob: %q", w.logs.all())
+	}
+	fsys := snap.FS()
+	var got []int // requests each read made
+	read := func(name string) {
+		t.Helper()
+		before := len(w.srv.Requests())
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := files[name]; want != nil && string(data) != string(want) {
+			t.Errorf("%s = %q, want %q", name, data, want)
+		}
+		got = append(got, len(w.srv.Requests())-before)
+	}
+	read("apps/web/overlays/prod/kustomization.yaml")
+	read("apps/web/overlays/prod/kustomization.yaml") // fetched already
+	read("apps/web/base/kustomization.yaml")          // another folder
+	read("apps/web/base/deployment.yaml")             // came with it
+	for i := range maxLazyFetches + 3 {
+		read(fmt.Sprintf("apps/a%02d/overlays/prod/kustomization.yaml", i))
+	}
+	want := []int{2, 0, 2, 0}
+	for i := range maxLazyFetches + 3 {
+		switch {
+		case i < maxLazyFetches-2:
+			want = append(want, 2) // a folder at a time: info/refs + upload-pack
+		case i == maxLazyFetches-2:
+			want = append(want, 2) // the fetch past the budget takes all
+		default:
+			want = append(want, 0)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("requests per read (-want +got):\n%s", diff)
+	}
+}
+
+func TestNoFilterFetchesBlobsWithTrees(t *testing.T) {
+	w := newWorld(t)
+	w.git(t, "config", "uploadpack.allowFilter", "false")
+	snap, err := w.remote(t, testToken).Fetch(t.Context(), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !w.logs.contains("with its files") {
+		t.Errorf("fetch log does not say blobs came along: %q", w.logs.all())
+	}
+	before := len(w.srv.Requests())
+	if _, err := fs.ReadFile(snap.FS(), prodFile); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(w.srv.Requests()) - before; got != 0 {
+		t.Errorf("reading a file made %d requests, want 0", got)
+	}
+}
