@@ -159,7 +159,10 @@ func isLoopback(host string) bool {
 }
 
 func newHTTPClient(caFile string, insecure bool) (*http.Client, error) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr := &http.Transport{Proxy: http.ProxyFromEnvironment}
+	if def, ok := http.DefaultTransport.(*http.Transport); ok {
+		tr = def.Clone()
+	}
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	if insecure {
 		tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // asked for by argocd-insecure

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -330,4 +332,97 @@ func TestWatchOnceFraming(t *testing.T) {
 	if !ok || !errors.Is(err, errStreamEnded) {
 		t.Errorf("watchOnce = (%v, %v), want (true, errStreamEnded)", ok, err)
 	}
+}
+
+// TestWaitPicksOurSource serves fixed applications (no stream: polling)
+// and checks how Wait matches our repository among the sources.
+func TestWaitPicksOurSource(t *testing.T) {
+	multiAtOurs := `{"status":{"sync":{"revisions":["cccccccccccccccccccccccccccccccccccccccc","` + ours + `","dddddddddddddddddddddddddddddddddddddddd"]},
+	  "operationState":{"syncResult":{"revisions":["cccccccccccccccccccccccccccccccccccccccc","` + ours + `","dddddddddddddddddddddddddddddddddddddddd"]},"finishedAt":"2026-11-27T08:00:41Z"}}}`
+	tests := []struct {
+		name, file, patch, repoURL string
+		wantRev, wantErr, wantLog  string
+	}{
+		{name: "multi-source: our source's revision", file: "multi-source.json", patch: multiAtOurs, repoURL: "https://github.com/acme/config.git", wantRev: ours},
+		{name: "multi-source: ours only in another source is not ours", file: "multi-source.json",
+			patch:   strings.ReplaceAll(strings.Replace(multiAtOurs, ours, prev, 1), "cccccccccccccccccccccccccccccccccccccccc", ours),
+			repoURL: "https://github.com/acme/config.git", wantErr: "timed out"},
+		{name: "multi-source: repository not among the sources", file: "multi-source.json", repoURL: "https://github.com/acme/nope.git",
+			wantErr: "deploys from https://charts.example.com/orders.git, git@GitHub.com:acme/config, https://github.com/acme/values.git, not from https://github.com/acme/nope.git"},
+		{name: "multi-source: no repository given", file: "multi-source.json", wantErr: "has 3 sources and no repository URL"},
+		{name: "single source under another URL: warned, revision checked", file: "single-source.json", patch: atOurs,
+			repoURL: "https://mirror.example/acme/config.git", wantRev: ours, wantLog: "warning: the application deploys from https://github.com/acme/config.git"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			app := loadApp(t, tc.file, tc.patch)
+			body, _ := json.Marshal(app)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasPrefix(r.URL.Path, "/api/v1/stream/") {
+					w.WriteHeader(http.StatusNotImplemented)
+					return
+				}
+				w.Write(body)
+			}))
+			defer srv.Close()
+			var (
+				mu   sync.Mutex
+				logs strings.Builder
+			)
+			c, err := New(srv.URL, WithToken("t"), WithLogf(func(f string, a ...any) {
+				mu.Lock()
+				defer mu.Unlock()
+				fmt.Fprintf(&logs, f+"\n", a...)
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			defer cancel()
+			sts, err := c.Wait(ctx, WaitSpec{Apps: []AppRef{{Name: app.Metadata.Name}}, Revision: ours, RepoURL: tc.repoURL, PollInterval: 50 * time.Millisecond})
+			gotErr := ""
+			if err != nil {
+				gotErr = err.Error()
+			}
+			if (tc.wantErr == "") != (gotErr == "") || !strings.Contains(gotErr, tc.wantErr) {
+				t.Fatalf("error = %q, want containing %q", gotErr, tc.wantErr)
+			}
+			if tc.wantRev != "" && (sts[0].State != Deployed || sts[0].Revision != tc.wantRev) {
+				t.Errorf("status = %+v, want deployed at %s", sts[0], tc.wantRev)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !strings.Contains(logs.String(), tc.wantLog) {
+				t.Errorf("log does not contain %q:\n%s", tc.wantLog, logs.String())
+			}
+		})
+	}
+}
+
+func FuzzParseAppRef(f *testing.F) {
+	for _, s := range []string{"web", "team-a/web", "a/b/c", "", "/x", "Web"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ref, err := ParseAppRef(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseAppRef(ref.String())
+		if err != nil || back != ref {
+			t.Errorf("ParseAppRef(%q) = %+v; parsing its String() again gives %+v, %v", s, ref, back, err)
+		}
+	})
+}
+
+func FuzzDecodeStreamEvent(f *testing.F) {
+	f.Add([]byte(`{"result":{"type":"ADDED","application":{"metadata":{"name":"web"}}}}`))
+	f.Add([]byte(`{"error":{"http_code":401,"message":"x"}}`))
+	f.Add([]byte(`{"result":null}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		app, err := decodeStreamEvent(line, AppRef{Name: "web"})
+		if app != nil && (err != nil || app.Metadata.Name != "web") {
+			t.Errorf("decodeStreamEvent(%q) = %+v, %v: an event for another app, or with an error", line, app.Metadata, err)
+		}
+	})
 }

@@ -91,7 +91,7 @@ func (c *Client) Wait(ctx context.Context, spec WaitSpec) ([]AppStatus, error) {
 	var wg sync.WaitGroup
 	for i, ref := range spec.Apps {
 		wg.Go(func() {
-			w := &waiter{c: c, spec: &spec, ref: ref, start: c.now(), contains: map[string]bool{}}
+			w := &waiter{c: c, spec: &spec, ref: ref, start: c.now(), contains: map[string]bool{}, repoURL: spec.RepoURL}
 			out[i], errs[i] = w.run(gctx)
 			if errs[i] != nil {
 				cancel()
@@ -118,6 +118,7 @@ type waiter struct {
 	verdict  Verdict
 	lastErr  error
 	contains map[string]bool
+	repoURL  string // spec.RepoURL; "" once a single source is known to differ
 
 	syncPending bool
 	syncTries   int
@@ -287,7 +288,7 @@ func (w *waiter) observe(ctx context.Context, app *Application) (bool, error) {
 	if err := w.checkSource(app); err != nil {
 		return false, err
 	}
-	rev := app.Revision(w.spec.RepoURL)
+	rev := app.Revision(w.repoURL)
 	w.verdict = Ready(app, w.spec.Revision, w.descends(ctx, rev))
 	switch w.verdict.State {
 	case Deployed:
@@ -314,8 +315,12 @@ func (w *waiter) checkSource(app *Application) error {
 		}
 		return nil
 	}
-	if w.spec.RepoURL != "" && app.Spec.Source != nil && !SameRepo(app.Spec.Source.RepoURL, w.spec.RepoURL) {
-		return w.notOurs(app)
+	if w.repoURL != "" && app.Spec.Source != nil && !SameRepo(app.Spec.Source.RepoURL, w.repoURL) {
+		// A mirror or another URL of the same repository has the same
+		// commits: warn once and go by the only source's revision.
+		w.c.logf("argocd: %s: warning: the application deploys from %s, not %s; checking its revision anyway",
+			w.ref, app.Spec.Source.RepoURL, w.repoURL)
+		w.repoURL = ""
 	}
 	return nil
 }
@@ -376,7 +381,7 @@ func (w *waiter) requestSync(ctx context.Context) error {
 		w.syncTries++
 		return nil
 	}
-	cur := app.Revision(w.spec.RepoURL)
+	cur := app.Revision(w.repoURL)
 	if app.Status.Sync.Status == SyncSynced && w.descends(ctx, cur) {
 		return nil // ours (or a descendant) is applied already: nothing to sync
 	}
@@ -389,7 +394,7 @@ func (w *waiter) requestSync(ctx context.Context) error {
 		rev = cur
 	}
 	body := map[string]any{"name": w.ref.Name, "revision": rev, "prune": false, "dryRun": false}
-	if i := app.SourceIndex(w.spec.RepoURL); i >= 0 && len(app.Spec.Sources) > 1 {
+	if i := app.SourceIndex(w.repoURL); i >= 0 && len(app.Spec.Sources) > 1 {
 		delete(body, "revision")
 		body["revisions"] = []string{rev}
 		body["sourcePositions"] = []string{strconv.Itoa(i + 1)}
@@ -425,7 +430,7 @@ func (w *waiter) requestSync(ctx context.Context) error {
 func (w *waiter) elapsed() time.Duration { return w.c.now().Sub(w.start) }
 
 func (w *waiter) status() AppStatus {
-	return statusOf(w.ref, w.last, w.spec.RepoURL, w.verdict, w.elapsed())
+	return statusOf(w.ref, w.last, w.repoURL, w.verdict, w.elapsed())
 }
 
 func (w *waiter) timeout(ctx context.Context) error {
