@@ -426,3 +426,31 @@ func FuzzDecodeStreamEvent(f *testing.F) {
 		}
 	})
 }
+
+func TestParseAppRefs(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      []string
+		want    []AppRef
+		wantErr string
+	}{
+		{"lines and repeats of the flag", []string{"web\n\n team-a/api \n", "db"}, []AppRef{{Name: "web"}, {Namespace: "team-a", Name: "api"}, {Name: "db"}}, ""},
+		{"all problems at once", []string{"Web\nweb\nweb"}, nil, `argocd-apps entry "Web" is not [namespace/]name (lower-case letters, digits, '-' and '.'); argocd-apps lists web twice`},
+		{"nothing", []string{"\n"}, nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseAppRefs(tc.in)
+			gotErr := ""
+			if err != nil {
+				gotErr = err.Error()
+			}
+			if diff := cmp.Diff(tc.wantErr, gotErr); diff != "" {
+				t.Errorf("error (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -39,6 +39,39 @@ func ParseAppRef(s string) (AppRef, error) {
 	return AppRef{Namespace: ns, Name: name}, nil
 }
 
+// ParseAppRefs parses the argocd-apps input: entries that may each hold
+// several newline-separated "[namespace/]name" lines; blank lines are
+// skipped, a repeated application and every malformed entry are reported
+// together as one bad-input error.
+func ParseAppRefs(entries []string) ([]AppRef, error) {
+	var (
+		out  []AppRef
+		errs []string
+		seen = map[AppRef]bool{}
+	)
+	for _, e := range entries {
+		for _, line := range strings.Split(e, "\n") {
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			ref, err := ParseAppRef(line)
+			switch {
+			case err != nil:
+				errs = append(errs, err.Error())
+			case seen[ref]:
+				errs = append(errs, fmt.Sprintf("argocd-apps lists %s twice", ref))
+			default:
+				seen[ref] = true
+				out = append(out, ref)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, badInput(strings.Join(errs, "; "))
+	}
+	return out, nil
+}
+
 // AppStatus is where one application stood when Wait returned (or at a
 // status line).
 type AppStatus struct {
