@@ -11,7 +11,8 @@ import (
 
 // Contains reports whether ancestor is rev itself or in rev's history, by
 // walking the parents of rev in branch's history fetched with growing depth
-// (50 commits, 200, then all): never by timestamps. A rev that is not in
+// (50 commits, 200, then all; commits only where the server can filter):
+// never by timestamps. A rev that is not in
 // branch's history at all gives false.
 func (r *Remote) Contains(ctx context.Context, branch, rev, ancestor string) (bool, error) {
 	if err := checkBranch(branch); err != nil {
@@ -31,8 +32,9 @@ func (r *Remote) Contains(ctx context.Context, branch, rev, ancestor string) (bo
 	// The history depths fetched in turn; 0 is all of it.
 	for _, depth := range []int{50, 200, 0} {
 		st := memory.NewStorage()
-		if _, err := retry(ctx, r, "fetching history of", func() (plumbing.Hash, error) {
-			return r.fetch(ctx, st, branch, depth)
+		if _, err := retry(ctx, r, "fetching history of", func() (fetchResult, error) {
+			// Commits only (tree:0) where the server can filter.
+			return r.fetchPack(ctx, st, fetchSpec{branch: branch, depth: depth, commitsOnly: true})
 		}); err != nil {
 			return false, err
 		}

@@ -75,19 +75,14 @@ type fetchSpec struct {
 	// partial asks the server to leave blobs out when it can (and can hand
 	// them out by SHA later); the answer says whether it did.
 	partial bool
+	// commitsOnly asks the server to leave trees and blobs out when it can.
+	commitsOnly bool
 }
 
 // fetchResult is what fetchPack got.
 type fetchResult struct {
 	head    plumbing.Hash // the branch head, when spec.branch was given
 	partial bool          // blobs were left out
-}
-
-// fetch fills st with branch's head and depth-1 more commits (depth 0: all)
-// and returns the head.
-func (r *Remote) fetch(ctx context.Context, st *memory.Storage, branch string, depth int) (plumbing.Hash, error) {
-	res, err := r.fetchPack(ctx, st, fetchSpec{branch: branch, depth: depth})
-	return res.head, err
 }
 
 // fetchPack runs one upload-pack exchange and stores the pack in st.
@@ -138,6 +133,12 @@ func (r *Remote) fetchPack(ctx context.Context, st *memory.Storage, spec fetchSp
 		}
 		req.Filter = packp.FilterBlobNone()
 		res.partial = true
+	}
+	if spec.commitsOnly && ar.Capabilities.Supports(capability.Filter) {
+		if err := req.Capabilities.Set(capability.Filter); err != nil {
+			return res, fmt.Errorf("%s: %w", op, err)
+		}
+		req.Filter = packp.FilterTreeDepth(0)
 	}
 	resp, err := sess.UploadPack(ctx, req)
 	if err != nil {
