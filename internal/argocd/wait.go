@@ -120,8 +120,9 @@ type waiter struct {
 	contains map[string]bool
 	repoURL  string // spec.RepoURL; "" once a single source is known to differ
 
-	syncPending bool
-	syncTries   int
+	syncPending    bool
+	syncTries      int
+	refreshPending bool // the refresh failed; the next GET asks for it again
 }
 
 func (w *waiter) run(ctx context.Context) (AppStatus, error) {
@@ -175,7 +176,14 @@ func (w *waiter) run(ctx context.Context) (AppStatus, error) {
 			}
 			app = m.app
 		case <-poll.C:
-			a, err := w.get(ctx, "")
+			refresh := ""
+			if w.refreshPending {
+				refresh = w.spec.Refresh // the first refresh did not complete: ask again
+			}
+			a, err := w.get(ctx, refresh)
+			if err == nil && refresh != "" {
+				w.refreshPending = false
+			}
 			if err != nil {
 				if fatal(err) {
 					return w.status(), err
@@ -231,7 +239,8 @@ func (w *waiter) first(ctx context.Context) (*Application, error) {
 			return nil, w.timeout(ctx)
 		}
 		w.lastErr = err
-		w.c.logf("argocd: %s: refresh did not complete (%v); watching anyway", w.ref, err)
+		w.refreshPending = true
+		w.c.logf("argocd: %s: refresh did not complete (%v); watching, and asking again with the next read", w.ref, err)
 	}
 	app, err := w.get(ctx, "")
 	switch {

@@ -178,6 +178,7 @@ func TestConfirms(t *testing.T) {
 		simOpts []argocdsim.Option
 		spec    func(w *world, ours string) argocd.WaitSpec
 		during  func(w *world)
+		before  func(w *world)
 		later   bool   // another pipeline pushes a descendant before we wait
 		wantLog string // a line that shows the path taken
 	}{
@@ -190,6 +191,8 @@ func TestConfirms(t *testing.T) {
 			simOpts: []argocdsim.Option{argocdsim.WithStreamDrop(300 * time.Millisecond), argocdsim.WithRolloutDelay(2 * time.Second)},
 			during:  func(w *world) { time.Sleep(200 * time.Millisecond); w.sim.Fail503(time.Second) },
 			wantLog: "watch stream ended"},
+		{name: "503 when the wait starts: the refresh is asked again once Argo CD answers",
+			before: func(w *world) { w.sim.Fail503(time.Second) }, wantLog: "asking again with the next read"},
 		{name: "no stream (404): polling", simOpts: []argocdsim.Option{argocdsim.WithoutStream()}, wantLog: "the watch stream is not available (404)"},
 		{name: "a buffering proxy: polling", simOpts: []argocdsim.Option{argocdsim.WithBufferedStream(), argocdsim.WithRolloutDelay(2 * time.Second)},
 			wantLog: "delivers nothing (a buffering proxy?)"},
@@ -211,6 +214,9 @@ func TestConfirms(t *testing.T) {
 			spec := w.spec(ours)
 			if tc.spec != nil {
 				spec = tc.spec(w, ours)
+			}
+			if tc.before != nil {
+				tc.before(w)
 			}
 			if tc.during != nil {
 				go tc.during(w)
