@@ -117,6 +117,19 @@ func TestE2EAutoGoesThroughAPullRequestToArgoCD(t *testing.T) {
 			t.Errorf("step summary lacks %q:\n%s", s, sum)
 		}
 	}
+	// The PR a reviewer opens: the table of changes, the run that made it, our marker.
+	pulls, err := w.GitHub.Pulls(w.Repo)
+	if err != nil || len(pulls) != 1 {
+		t.Fatalf("pulls %+v, %v; want one", pulls, err)
+	}
+	for _, s := range []string{
+		"`ghcr.io/acme/user-service:1.4.0`", "`" + userImage + "`",
+		"https://github.com/acme/config/actions/runs/4242", "<!-- gitops-promote -->",
+	} {
+		if !strings.Contains(pulls[0].Body, s) {
+			t.Errorf("PR body lacks %q:\n%s", s, pulls[0].Body)
+		}
+	}
 	for _, g := range []string{"::group::Land the commit", "::group::Wait for the merge", "::group::Confirm in Argo CD"} {
 		if !strings.Contains(r.stdout, g) {
 			t.Errorf("job log lacks %q", g)

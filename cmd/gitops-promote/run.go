@@ -52,7 +52,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 
 	prog := newProgress(e, a, runner)
-	opts, repo, err := adapters(cfg, prog.logf)
+	opts, repo, err := adapters(cfg, e.getenv, prog.logf)
 	if err != nil {
 		return err
 	}

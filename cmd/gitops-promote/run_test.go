@@ -173,7 +173,7 @@ func runnerEnv(t *testing.T, inputs map[string]string) (map[string]string, strin
 	env := map[string]string{
 		"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": sum,
 		"GITHUB_WORKSPACE": dir, "GITHUB_REPOSITORY": "acme/config", "GITHUB_SERVER_URL": "https://github.com",
-		"GITHUB_API_URL": "http://127.0.0.1:1",
+		"GITHUB_API_URL": "http://127.0.0.1:1", "GITHUB_RUN_ID": "4242",
 	}
 	for k, v := range inputs {
 		env["INPUT_"+strings.ToUpper(k)] = v

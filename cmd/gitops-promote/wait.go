@@ -33,7 +33,7 @@ func runWait(ctx context.Context, e *env, args []string) error {
 	}
 	a := actionio.New(actionio.WithGetenv(e.getenv), actionio.WithWriter(e.stdout))
 	prog := newProgress(e, a, false)
-	opts, repo, err := adapters(cfg, prog.logf)
+	opts, repo, err := adapters(cfg, e.getenv, prog.logf)
 	if err != nil {
 		return err
 	}

@@ -76,18 +76,31 @@ type githubAdapter struct {
 	c           *github.Client
 	owner, repo string
 	prs         map[int]*github.PR
+	run         github.RunLink // the workflow run the generated PR body links to
 }
 
 func (a *githubAdapter) EnsurePR(ctx context.Context, s promote.PRSpec) (*promote.PR, error) {
 	pr, err := a.c.EnsurePR(ctx, github.PRSpec{
 		Owner: a.owner, Repo: a.repo, Base: s.Base, Head: s.Head,
-		Title: s.Title, Body: s.Body, Labels: s.Labels, Reviewers: s.Reviewers,
+		Title: s.Title, Body: a.body(s), Labels: s.Labels, Reviewers: s.Reviewers,
 	})
 	if err != nil {
 		return nil, markGitHub(err)
 	}
 	a.prs[pr.Number] = pr
 	return &promote.PR{Number: pr.Number, URL: pr.URL, HeadRef: pr.HeadRef, BaseRef: pr.BaseRef}, nil
+}
+
+// body is the person's pr-body with our marker, or the generated body.
+func (a *githubAdapter) body(s promote.PRSpec) string {
+	if s.Body != "" {
+		return github.MarkBody(s.Body)
+	}
+	changes := make([]github.Change, len(s.Changes))
+	for i, c := range s.Changes {
+		changes[i] = github.Change{File: c.File, Image: c.Image, Old: c.Old, New: c.New}
+	}
+	return github.PRBody(s.Base, changes, a.run)
 }
 
 func (a *githubAdapter) pr(p *promote.PR) *github.PR {
@@ -190,7 +203,7 @@ func ownerRepo(cfg *config.Config) (string, string, error) {
 }
 
 // adapters builds the pipeline's dependencies from cfg.
-func adapters(cfg *config.Config, logf func(string, ...any)) ([]promote.Option, promote.Repo, error) {
+func adapters(cfg *config.Config, getenv func(string) string, logf func(string, ...any)) ([]promote.Option, promote.Repo, error) {
 	var repo promote.Repo
 	if cfg.RepositoryURL != "" {
 		r, err := gitrepo.New(cfg.RepositoryURL, gitrepo.WithToken(cfg.Token), gitrepo.WithLogf(logf))
@@ -209,7 +222,8 @@ func adapters(cfg *config.Config, logf func(string, ...any)) ([]promote.Option, 
 		if err != nil {
 			return nil, nil, err
 		}
-		opts = append(opts, promote.WithGitHub(&githubAdapter{c: c, owner: owner, repo: name, prs: map[int]*github.PR{}}))
+		opts = append(opts, promote.WithGitHub(&githubAdapter{c: c, owner: owner, repo: name, prs: map[int]*github.PR{},
+			run: github.RunLink{ServerURL: getenv("GITHUB_SERVER_URL"), Repository: getenv("GITHUB_REPOSITORY"), RunID: getenv("GITHUB_RUN_ID")}}))
 	}
 	if cfg.ArgoCDServer != "" {
 		aopts := []argocd.Option{argocd.WithLogf(logf)}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io/fs"
 	"time"
+
+	"github.com/gitops-promote/gitops-promote/internal/kustomize"
 )
 
 // Repo is the config repository's git remote.
@@ -61,10 +63,14 @@ type GitHub interface {
 
 // PRSpec describes the one pull request of a target.
 type PRSpec struct {
-	Base, Head  string // branch names
-	Title, Body string
-	Labels      []string
-	Reviewers   []string
+	Base, Head string // branch names
+	Title      string
+	// Body is the person's pr-body, rendered; "" asks the adapter for the generated body
+	// (a table of Changes, a link to the workflow run, the marker that finds our PRs).
+	Body      string
+	Changes   []kustomize.Change
+	Labels    []string
+	Reviewers []string
 }
 
 // PR is an open pull request.

@@ -218,7 +218,7 @@ func (l *lander) landPR(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pr, err := l.p.gh.EnsurePR(ctx, PRSpec{Base: branch, Head: prBranch, Title: title, Body: body, Labels: l.cfg.PRLabels, Reviewers: l.cfg.PRReviewers})
+	pr, err := l.p.gh.EnsurePR(ctx, PRSpec{Base: branch, Head: prBranch, Title: title, Body: body, Changes: l.edit.Changes, Labels: l.cfg.PRLabels, Reviewers: l.cfg.PRReviewers})
 	if err != nil {
 		return fmt.Errorf("opening the pull request from %q to %q: %w", prBranch, branch, err)
 	}

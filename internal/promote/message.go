@@ -66,17 +66,6 @@ func DefaultMessage(changes []kustomize.Change) string {
 	return b.String()
 }
 
-// DefaultPRBody is the generated pull request body: a table of the changes.
-func DefaultPRBody(changes []kustomize.Change) string {
-	var b strings.Builder
-	b.WriteString("Opened by gitops-promote. Later runs for the same overlays update this pull request.\n\n")
-	b.WriteString("| overlay | image | old | new |\n|---|---|---|---|\n")
-	for _, c := range changes {
-		fmt.Fprintf(&b, "| `%s` | `%s` | `%s` | `%s` |\n", overlayOf(c.File), c.Image, orNone(c.Old), c.New)
-	}
-	return b.String()
-}
-
 func orNone(s string) string {
 	if s == "" {
 		return "(none)"
@@ -109,7 +98,7 @@ func texts(cfg *config.Config, data TemplateData) (msg, title, body string, err 
 	if title, err = render(config.InPRTitle, cfg.PRTitle, data, Subject(data.Changes)); err != nil {
 		return "", "", "", err
 	}
-	if body, err = render(config.InPRBody, cfg.PRBody, data, DefaultPRBody(data.Changes)); err != nil {
+	if body, err = render(config.InPRBody, cfg.PRBody, data, ""); err != nil {
 		return "", "", "", err
 	}
 	return msg, strings.TrimSpace(title), body, nil

@@ -203,7 +203,9 @@ func TestRunProtectedBranch(t *testing.T) {
 			if diff := cmp.Diff([]string{"squash"}, gh.merges); diff != "" {
 				t.Errorf("merge requests (-want +got):\n%s", diff)
 			}
-			if len(gh.specs) != 1 || gh.specs[0].Title != "Deploy ghcr.io/acme/user-service:1.4.2 to apps/user-service/overlays/production" || !strings.Contains(gh.specs[0].Body, "| `apps/user-service/overlays/production` | `ghcr.io/acme/user-service` | `ghcr.io/acme/user-service:1.4.0` | `ghcr.io/acme/user-service:1.4.2` |") {
+			wantChange := kustomize.Change{File: "apps/user-service/overlays/production/kustomization.yaml", Image: "ghcr.io/acme/user-service", Old: "ghcr.io/acme/user-service:1.4.0", New: "ghcr.io/acme/user-service:1.4.2"}
+			// Body "" asks the adapter for the generated body (table, run link, marker).
+			if len(gh.specs) != 1 || gh.specs[0].Title != "Deploy ghcr.io/acme/user-service:1.4.2 to apps/user-service/overlays/production" || gh.specs[0].Body != "" || len(gh.specs[0].Changes) != 1 || gh.specs[0].Changes[0] != wantChange {
 				t.Errorf("PR specs: %+v", gh.specs)
 			}
 		})
