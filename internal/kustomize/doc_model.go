@@ -26,6 +26,7 @@ type kfile struct {
 	list   *yaml.Node // the images value: a sequence, or a null scalar
 	items  []*item
 	byName map[string][]*item
+	plain  plainOK // quoting decisions for the values written
 }
 
 // item is one entry of images:.

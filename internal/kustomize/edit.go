@@ -61,6 +61,7 @@ func Edit(fsys fs.FS, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	plain := newPlainOK(targets)
 	res := &Result{}
 	var todo []overlay
 	seen := map[string]bool{}
@@ -91,7 +92,7 @@ func Edit(fsys fs.FS, req Request) (*Result, error) {
 				return
 			}
 			out := &outs[i]
-			out.edit, out.changes, out.warnings, out.err = editFile(o.file, data, targets)
+			out.edit, out.changes, out.warnings, out.err = editFile(o.file, data, targets, plain)
 		})
 	}
 	wg.Wait()
@@ -110,11 +111,12 @@ func Edit(fsys fs.FS, req Request) (*Result, error) {
 
 // editFile applies targets to one file and checks the result reads back
 // as intended.
-func editFile(p string, data []byte, targets []target) (*FileEdit, []Change, []string, error) {
+func editFile(p string, data []byte, targets []target, plain plainOK) (*FileEdit, []Change, []string, error) {
 	f, err := parseFile(p, data)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	f.plain = plain
 	patches, changes, warnings, err := f.plan(targets)
 	if err != nil || len(patches) == 0 {
 		return nil, nil, warnings, err

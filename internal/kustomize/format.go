@@ -19,13 +19,13 @@ var oldBools = map[string]bool{
 // replaces: double or single quotes stay; a plain scalar stays plain
 // unless the value would not read back as the same string (a
 // numeric-looking tag such as 1234), then it is double-quoted.
-func formatScalar(value string, style yaml.Style, flow bool) string {
+func formatScalar(value string, style yaml.Style, flow bool, plain plainOK) string {
 	switch {
 	case style&yaml.DoubleQuotedStyle != 0:
 		return doubleQuote(value)
 	case style&yaml.SingleQuotedStyle != 0 && !strings.ContainsAny(value, "\r\n"):
 		return "'" + strings.ReplaceAll(value, "'", "''") + "'"
-	case needsQuotes(value, flow):
+	case !plain.ok(value) || flow && strings.ContainsAny(value, ",[]{}"):
 		return doubleQuote(value)
 	}
 	return value
@@ -33,13 +33,34 @@ func formatScalar(value string, style yaml.Style, flow bool) string {
 
 func doubleQuote(v string) string { return strconv.Quote(v) }
 
-// needsQuotes reports whether v written plain would read back as anything
-// but the same string.
-func needsQuotes(v string, flow bool) bool {
-	if v == "" || oldBools[v] || strings.TrimSpace(v) != v {
-		return true
+// plainOK caches, per value, whether it reads back as the same string
+// when written plain: Edit works it out once for the values it writes,
+// not once per file. It is only read once built.
+type plainOK map[string]bool
+
+func newPlainOK(targets []target) plainOK {
+	p := plainOK{}
+	for _, t := range targets {
+		for _, o := range []op{t.newName, t.tag, t.digest} {
+			if o.kind == opSet {
+				p[o.value] = !needsQuotes(o.value)
+			}
+		}
 	}
-	if flow && strings.ContainsAny(v, ",[]{}") {
+	return p
+}
+
+func (p plainOK) ok(v string) bool {
+	if ok, found := p[v]; found {
+		return ok
+	}
+	return !needsQuotes(v)
+}
+
+// needsQuotes reports whether v written plain would read back as anything
+// but the same string (a number, a bool, a date, null...).
+func needsQuotes(v string) bool {
+	if v == "" || oldBools[v] || strings.TrimSpace(v) != v {
 		return true
 	}
 	var doc yaml.Node

@@ -143,7 +143,7 @@ func (f *kfile) replaceScalar(v *yaml.Node, value string) (patch, error) {
 		return patch{}, f.wrap(err)
 	}
 	flow := f.inFlow(v)
-	return patch{start: start, end: end, text: formatScalar(value, v.Style, flow)}, nil
+	return patch{start: start, end: end, text: formatScalar(value, v.Style, flow, f.plain)}, nil
 }
 
 // inFlow reports whether v sits inside a flow collection.
@@ -222,7 +222,7 @@ func (f *kfile) addPairs(m *yaml.Node, adds [][2]string, style yaml.Style) (patc
 		}
 		var b strings.Builder
 		for _, kv := range adds {
-			b.WriteString(", " + kv[0] + ": " + formatScalar(kv[1], style, true))
+			b.WriteString(", " + kv[0] + ": " + formatScalar(kv[1], style, true, f.plain))
 		}
 		return patch{start: last, end: last, text: b.String()}, nil
 	}
@@ -233,7 +233,7 @@ func (f *kfile) addPairs(m *yaml.Node, adds [][2]string, style yaml.Style) (patc
 		b.WriteString(f.src.nl)
 	}
 	for _, kv := range adds {
-		b.WriteString(indent + kv[0] + ": " + formatScalar(kv[1], style, false) + f.src.nl)
+		b.WriteString(indent + kv[0] + ": " + formatScalar(kv[1], style, false, f.plain) + f.src.nl)
 	}
 	return patch{start: at, end: at, text: b.String()}, nil
 }
@@ -292,7 +292,7 @@ func (f *kfile) addBlockItems(added []addedItem) ([]patch, error) {
 		var b strings.Builder
 		b.WriteString(prefix)
 		for _, a := range group {
-			b.WriteString(blockItem(a, dash, gap, f.src.nl))
+			b.WriteString(blockItem(a, dash, gap, f.src.nl, f.plain))
 		}
 		patches = append(patches, patch{start: at, end: at, text: b.String(), order: 1})
 	}
@@ -321,7 +321,7 @@ func (f *kfile) itemLineStart(n *yaml.Node) int {
 	return start
 }
 
-func blockItem(a addedItem, dash, gap int, nl string) string {
+func blockItem(a addedItem, dash, gap int, nl string, plain plainOK) string {
 	var b strings.Builder
 	for i, kv := range a.fields() {
 		if i == 0 {
@@ -329,15 +329,15 @@ func blockItem(a addedItem, dash, gap int, nl string) string {
 		} else {
 			b.WriteString(strings.Repeat(" ", dash+gap))
 		}
-		b.WriteString(kv[0] + ": " + formatScalar(kv[1], 0, false) + nl)
+		b.WriteString(kv[0] + ": " + formatScalar(kv[1], 0, false, plain) + nl)
 	}
 	return b.String()
 }
 
-func flowItem(a addedItem) string {
+func flowItem(a addedItem, plain plainOK) string {
 	var parts []string
 	for _, kv := range a.fields() {
-		parts = append(parts, kv[0]+": "+formatScalar(kv[1], 0, true))
+		parts = append(parts, kv[0]+": "+formatScalar(kv[1], 0, true, plain))
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }
@@ -346,7 +346,7 @@ func (f *kfile) addFlowItems(added []addedItem) ([]patch, error) {
 	groups := map[int][]string{}
 	for _, a := range added {
 		i := f.insertIndex(a.name)
-		groups[i] = append(groups[i], flowItem(a))
+		groups[i] = append(groups[i], flowItem(a, f.plain))
 	}
 	var patches []patch
 	for i, items := range groups {
@@ -379,7 +379,7 @@ func (f *kfile) addImagesKey(added []addedItem) ([]patch, error) {
 	if f.root != nil && f.root.Style&yaml.FlowStyle != 0 {
 		var parts []string
 		for _, a := range added {
-			parts = append(parts, flowItem(a))
+			parts = append(parts, flowItem(a, f.plain))
 		}
 		list := "[" + strings.Join(parts, ", ") + "]"
 		if f.list != nil { // images: null
@@ -392,7 +392,7 @@ func (f *kfile) addImagesKey(added []addedItem) ([]patch, error) {
 		return []patch{{start: at, end: at, text: ", images: " + list}}, nil
 	}
 	for _, a := range added {
-		items.WriteString(blockItem(a, col+h.listIndent, h.gap, f.src.nl))
+		items.WriteString(blockItem(a, col+h.listIndent, h.gap, f.src.nl, f.plain))
 	}
 	if f.list != nil { // images: with no value, ~ or null
 		var patches []patch
