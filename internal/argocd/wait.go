@@ -123,6 +123,7 @@ type waiter struct {
 	syncPending    bool
 	syncTries      int
 	refreshPending bool // the refresh failed; the next GET asks for it again
+	streaming      bool // the watch delivers events: re-read only every ResyncInterval
 }
 
 func (w *waiter) run(ctx context.Context) (AppStatus, error) {
@@ -130,15 +131,8 @@ func (w *waiter) run(ctx context.Context) (AppStatus, error) {
 	if err != nil {
 		return w.status(), err
 	}
-	if app != nil {
-		if done, err := w.observe(ctx, app); done || err != nil {
-			return w.status(), err
-		}
-		if w.spec.Sync {
-			if err := w.requestSync(ctx); err != nil {
-				return w.status(), err
-			}
-		}
+	if done, err := w.take(ctx, app); done || err != nil {
+		return w.status(), err
 	}
 
 	sctx, stop := context.WithCancel(ctx)
@@ -146,7 +140,6 @@ func (w *waiter) run(ctx context.Context) (AppStatus, error) {
 	events := make(chan streamMsg)
 	go w.c.watch(sctx, w.ref, w.spec, events)
 
-	streaming := false
 	poll := time.NewTimer(w.spec.PollInterval)
 	defer poll.Stop()
 	tick := time.NewTicker(w.spec.StatusInterval)
@@ -157,70 +150,101 @@ func (w *waiter) run(ctx context.Context) (AppStatus, error) {
 		case <-ctx.Done():
 			return w.status(), w.timeout(ctx)
 		case m := <-events:
-			switch m.state {
-			case streamFatal:
-				return w.status(), m.err
-			case streamDown, streamUnsupported:
-				if m.err != nil {
-					w.lastErr = m.err
-				}
-				if streaming {
-					streaming = false
-					poll.Reset(w.spec.PollInterval)
-				}
-				continue
-			}
-			if !streaming {
-				streaming = true
-				poll.Reset(w.spec.ResyncInterval)
-			}
-			app = m.app
+			app, err = w.onStream(m, poll)
 		case <-poll.C:
-			refresh := ""
-			if w.refreshPending {
-				refresh = w.spec.Refresh // the first refresh did not complete: ask again
-			}
-			a, err := w.get(ctx, refresh)
-			if err == nil && refresh != "" {
-				w.refreshPending = false
-			}
-			if err != nil {
-				if fatal(err) {
-					return w.status(), err
-				}
-				if ctx.Err() != nil {
-					return w.status(), w.timeout(ctx)
-				}
-				w.lastErr = err
-			}
-			app = a
-			if streaming {
-				poll.Reset(w.spec.ResyncInterval)
-			} else {
-				poll.Reset(w.spec.PollInterval)
-			}
+			app, err = w.onPoll(ctx, poll)
 		case <-tick.C:
-			w.c.logf("argocd: %s (%s)", w.status().Line(), w.verdict.Reason)
-			if w.syncPending {
-				if err := w.requestSync(ctx); err != nil {
-					return w.status(), err
-				}
-			}
-			continue
+			err = w.onTick(ctx)
 		}
-		if app == nil {
-			continue
+		if err != nil {
+			return w.status(), err
 		}
-		if w.last == nil && w.spec.Sync {
-			w.last = app
-			if err := w.requestSync(ctx); err != nil {
-				return w.status(), err
-			}
-		}
-		if done, err := w.observe(ctx, app); done || err != nil {
+		if done, err := w.take(ctx, app); done || err != nil {
 			return w.status(), err
 		}
 	}
+}
+
+// take observes a snapshot (nil: none), requesting the sync first when
+// this is the first snapshot and spec.Sync is set.
+func (w *waiter) take(ctx context.Context, app *Application) (bool, error) {
+	if app == nil {
+		return false, nil
+	}
+	if w.last == nil {
+		w.last = app
+		if done, err := w.observe(ctx, app); done || err != nil {
+			return done, err
+		}
+		if w.spec.Sync {
+			return false, w.requestSync(ctx)
+		}
+		return false, nil
+	}
+	return w.observe(ctx, app)
+}
+
+// onStream handles a message of the watch: an event, or the stream going
+// down (poll meanwhile) or away for good.
+func (w *waiter) onStream(m streamMsg, poll *time.Timer) (*Application, error) {
+	switch m.state {
+	case streamFatal:
+		return nil, m.err
+	case streamDown, streamUnsupported:
+		if m.err != nil {
+			w.lastErr = m.err
+		}
+		if w.streaming {
+			w.streaming = false
+			poll.Reset(w.spec.PollInterval)
+		}
+		return nil, nil
+	}
+	if !w.streaming {
+		w.streaming = true
+		poll.Reset(w.spec.ResyncInterval)
+	}
+	return m.app, nil
+}
+
+// onPoll re-reads the application: the safety net while streaming, the
+// source of truth while not. It carries a refresh that did not complete.
+func (w *waiter) onPoll(ctx context.Context, poll *time.Timer) (*Application, error) {
+	defer func() {
+		if w.streaming {
+			poll.Reset(w.spec.ResyncInterval)
+		} else {
+			poll.Reset(w.spec.PollInterval)
+		}
+	}()
+	refresh := ""
+	if w.refreshPending {
+		refresh = w.spec.Refresh
+	}
+	app, err := w.get(ctx, refresh)
+	switch {
+	case err == nil:
+		if refresh != "" {
+			w.refreshPending = false
+		}
+		return app, nil
+	case fatal(err):
+		return nil, err
+	case ctx.Err() != nil:
+		return nil, w.timeout(ctx)
+	}
+	w.lastErr = err
+	return nil, nil
+}
+
+// onTick logs the status line and asks again for a sync Argo CD could not
+// take yet.
+func (w *waiter) onTick(ctx context.Context) error {
+	w.c.logf("argocd: %s (%s)", w.status().Line(), w.verdict.Reason)
+	if w.syncPending {
+		return w.requestSync(ctx)
+	}
+	return nil
 }
 
 // first asks Argo CD to refresh and returns the application; a refresh
