@@ -3,9 +3,7 @@ package kustomize
 import (
 	"fmt"
 	"io/fs"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/gitops-promote/gitops-promote/internal/image"
 )
@@ -80,22 +78,15 @@ func Edit(fsys fs.FS, req Request) (*Result, error) {
 		err      error
 	}
 	outs := make([]outcome, len(todo))
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for i, o := range todo {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			data, err := readFile(fsys, o)
-			if err != nil {
-				outs[i].err = err
-				return
-			}
-			out := &outs[i]
-			out.edit, out.changes, out.warnings, out.err = editFile(o.file, data, targets, plain)
-		})
-	}
-	wg.Wait()
+	parallel(len(todo), func(i int) {
+		out := &outs[i]
+		data, err := readFile(fsys, todo[i])
+		if err != nil {
+			out.err = err
+			return
+		}
+		out.edit, out.changes, out.warnings, out.err = editFile(todo[i].file, data, targets, plain)
+	})
 	for _, out := range outs {
 		if out.err != nil {
 			return nil, out.err

@@ -6,7 +6,10 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -86,20 +89,34 @@ func resolveOverlays(fsys fs.FS, args []string) ([]overlay, error) {
 		if err != nil {
 			return nil, err
 		}
+		// Read the candidate folders in parallel: each read is a walk from
+		// the root through os.Root.
+		type listing struct {
+			entries []fs.DirEntry
+			ok      bool
+			err     error
+		}
+		lists := make([]listing, len(matches))
+		parallel(len(matches), func(i int) {
+			if !seen[matches[i]] {
+				l := &lists[i]
+				l.entries, l.ok, l.err = readDir(fsys, matches[i])
+			}
+		})
 		matched := false
-		for _, m := range matches {
+		for i, m := range matches {
 			if seen[m] {
 				matched = true
 				continue
 			}
-			entries, ok, err := readDir(fsys, m)
-			if err != nil {
-				return nil, err
+			l := lists[i]
+			if l.err != nil {
+				return nil, l.err
 			}
-			if !ok {
+			if !l.ok {
 				continue
 			}
-			o, err := kustomizationIn(m, entries)
+			o, err := kustomizationIn(m, l.entries)
 			if err != nil {
 				return nil, err
 			}
@@ -230,4 +247,24 @@ func readFile(fsys fs.FS, o overlay) ([]byte, error) {
 		return nil, badInput("save the file as UTF-8", "%q is not UTF-8 text", p)
 	}
 	return data, nil
+}
+
+// parallel calls fn(0..n-1) on as many goroutines as there are CPUs and
+// returns when all are done.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
