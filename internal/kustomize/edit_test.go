@@ -158,6 +158,8 @@ func TestEditKeepsOtherBytes(t *testing.T) {
 		{"double quoted new key", "images:\n- name: \"app\"\n", "app:v1", "images:\n- name: \"app\"\n  newTag: \"v1\"\n"},
 		{"tag to null word", "images:\n- name: app\n  newTag: v1\n", "app:null", "images:\n- name: app\n  newTag: \"null\"\n"},
 		{"other keys kept", "images:\n- name: app\n  tagSuffix: -x # why\n  newTag: v1\n", "app:v2", "images:\n- name: app\n  tagSuffix: -x # why\n  newTag: v2\n"},
+		{"after a block scalar", "patches:\n- patch: |-\n    - op: remove\n      path: /x\n", "app:v1", "patches:\n- patch: |-\n    - op: remove\n      path: /x\nimages:\n- name: app\n  newTag: v1\n"},
+		{"flow root with null images", "{images: null}\n", "app:v1", "{images: [{name: app, newTag: v1}]}\n"},
 		{"remove run of keys on dash line", "images:\n- digest: " + dA + "\n  newName: x/app\n  name: app\n", "app=*:v1", "images:\n- newName: x/app\n  name: app\n  newTag: v1\n"},
 	}
 	for _, tc := range tests {
