@@ -176,14 +176,32 @@ func readDir(fsys fs.FS, p string) ([]fs.DirEntry, bool, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
+	if escapes(err) {
+		return nil, false, escapeError(p)
+	}
 	if fi, serr := fs.Stat(fsys, p); serr == nil && !fi.IsDir() {
 		return nil, false, nil
 	}
 	return nil, false, fmt.Errorf("reading folder %q: %w", p, err)
 }
 
+// escapes reports os.Root's refusal of a path that leads out of the root
+// (a symlink pointing outside). The os package does not export that
+// error, so its text is what there is to match.
+func escapes(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "path escapes from parent")
+}
+
+func escapeError(p string) error {
+	return badInput("overlays must stay inside the config repository; replace the symlink by the folder",
+		"overlay %q leads outside the config repository (a symlink)", p)
+}
+
 // dirError explains why a named overlay folder could not be read.
 func dirError(fsys fs.FS, arg, p string, err error) error {
+	if escapes(err) {
+		return escapeError(p)
+	}
 	fi, serr := fs.Stat(fsys, p)
 	switch {
 	case errors.Is(serr, fs.ErrNotExist):

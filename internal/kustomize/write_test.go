@@ -129,6 +129,27 @@ func TestWriteFilesRefuses(t *testing.T) {
 	}
 }
 
+func TestEditRefusesEscapingFolder(t *testing.T) {
+	t.Parallel()
+	dir, root := openRoot(t, map[string]string{"apps/x/keep": ""}, 0o644)
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "kustomization.yaml"), []byte(okFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range []string{"escape", "apps/x/prod"} {
+		if err := os.Symlink(outside, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, overlay := range []string{"escape", "apps/*/prod"} {
+		_, err := Edit(root.FS(), Request{Overlays: []string{overlay}, Images: refs(t, "app:v2")})
+		var bad interface{ BadInput() bool }
+		if !errors.As(err, &bad) || !strings.Contains(err.Error(), "leads outside the config repository") {
+			t.Errorf("Edit of %q = %v; want a BadInput refusal", overlay, err)
+		}
+	}
+}
+
 func TestEditRefusesSymlink(t *testing.T) {
 	t.Parallel()
 	dir, root := openRoot(t, map[string]string{"real/kustomization.yaml": okFile}, 0o644)
