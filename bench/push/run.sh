@@ -13,6 +13,7 @@
 #
 #   bash bench/push/run.sh                 # full size
 #   COMMITS=2000 TEAMS=5 RUNS=1 bash bench/push/run.sh   # quick smoke run
+#   WORK=/dev/shm bash bench/push/run.sh   # shell pipelines check out on tmpfs (their best case)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -28,6 +29,7 @@ TOKEN=${TOKEN:-bench-$RANDOM$RANDOM}
 
 mkdir -p "$OUT/bin"
 OUT=$(cd "$OUT" && pwd)
+WORK=${WORK:-$OUT} # where the shell pipelines clone and check out
 ROOT="$OUT/root-$TEAMS-$APPS_PER_TEAM-$COMMITS"
 
 if [ ! -x /usr/bin/time ]; then
@@ -74,7 +76,7 @@ imagename() { printf 'ghcr.io/acme/app-%04d' $(($1 % APPS)); }
 
 shell_pipeline() { # depth-args overlay image tag
 	local work
-	work=$(mktemp -d "$OUT/work.XXXXXX")
+	work=$(mktemp -d "$WORK/work.XXXXXX")
 	git clone -q $1 --single-branch --branch main "$AUTH_URL" "$work/repo"
 	(cd "$work/repo/$2" && "$KUSTOMIZE" edit set image "$3=$3:$4")
 	git -C "$work/repo" commit -qam "Deploy $3:$4"
@@ -82,7 +84,7 @@ shell_pipeline() { # depth-args overlay image tag
 	rm -rf "$work"
 }
 export -f shell_pipeline
-export OUT AUTH_URL KUSTOMIZE
+export OUT WORK AUTH_URL KUSTOMIZE
 
 measure_tool() { # overlay image tag
 	if [ "$TOOL" = gitops-promote ]; then
@@ -116,7 +118,7 @@ measure() { # name command...
 }
 
 printf 'name\twall_s\tmax_rss_kb\n' >"$OUT/results.tsv"
-echo "tool: $TOOL; repository: $APPS apps, $((APPS * 4)) overlays, $((APPS * 12)) files, $COMMITS commits"
+echo "tool: $TOOL; shell pipelines check out under $WORK; repository: $APPS apps, $((APPS * 4)) overlays, $((APPS * 12)) files, $COMMITS commits"
 n=0
 stamp=$(date +%s) # tags never set before, so every run lands a commit
 for run in $(seq 1 "$RUNS"); do
