@@ -16,12 +16,13 @@ import (
 )
 
 // Snapshot is the head commit of one branch, fetched into memory, plus the
-// commits made on top of it. It is not safe for concurrent use.
+// commits made on top of it. Its FS may be read from several goroutines;
+// Commit and Push must not run concurrently with anything else.
 type Snapshot struct {
 	r       *Remote
 	branch  string
 	head    plumbing.Hash
-	storage *memory.Storage
+	storage *lockedStore
 	made    map[plumbing.Hash]madeCommit
 	ours    map[plumbing.Hash]bool // objects Commit made
 	blobs   *blobSource
@@ -54,10 +55,11 @@ func (r *Remote) Fetch(ctx context.Context, branch string) (*Snapshot, error) {
 		kind = "without file contents (read on demand)"
 	}
 	r.logf("fetched %s branch %s at %s %s", r.display, branch, res.head, kind)
+	objects := &lockedStore{st: st}
 	return &Snapshot{
-		r: r, branch: branch, head: res.head, storage: st,
+		r: r, branch: branch, head: res.head, storage: objects,
 		made: map[plumbing.Hash]madeCommit{}, ours: map[plumbing.Hash]bool{},
-		blobs: &blobSource{r: r, ctx: ctx, st: st, head: res.head, partial: res.partial},
+		blobs: &blobSource{r: r, ctx: ctx, st: objects, head: res.head, partial: res.partial},
 	}, nil
 }
 

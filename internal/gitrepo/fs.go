@@ -15,7 +15,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/storage/memory"
 )
 
 // FS returns the head commit's tree as a read-only file system: slash paths
@@ -27,7 +26,7 @@ func (s *Snapshot) FS() fs.FS {
 }
 
 type treeFS struct {
-	storage *memory.Storage
+	storage *lockedStore
 	blobs   *blobSource
 	commit  plumbing.Hash
 

@@ -25,7 +25,7 @@ const (
 type blobSource struct {
 	r    *Remote
 	ctx  context.Context // the Fetch call's: FS reads have none of their own
-	st   *memory.Storage
+	st   *lockedStore
 	head plumbing.Hash
 
 	mu      sync.Mutex
@@ -48,9 +48,7 @@ func (b *blobSource) ensure(dir *object.Tree, h plumbing.Hash) error {
 		return fmt.Errorf("blob %s: %w", h, plumbing.ErrObjectNotFound)
 	}
 	if b.fetches >= maxLazyFetches {
-		if _, err := retry(b.ctx, b.r, "fetching every file of", func() (fetchResult, error) {
-			return b.r.fetchPack(b.ctx, b.st, fetchSpec{wants: []plumbing.Hash{b.head}, depth: 1})
-		}); err != nil {
+		if err := b.fetch("fetching every file of", fetchSpec{wants: []plumbing.Hash{b.head}, depth: 1}); err != nil {
 			return err
 		}
 		b.partial = false
@@ -66,14 +64,27 @@ func (b *blobSource) ensure(dir *object.Tree, h plumbing.Hash) error {
 			wants = append(wants, e.Hash)
 		}
 	}
-	if _, err := retry(b.ctx, b.r, "fetching files from", func() (fetchResult, error) {
-		return b.r.fetchPack(b.ctx, b.st, fetchSpec{wants: wants})
-	}); err != nil {
+	if err := b.fetch("fetching files from", fetchSpec{wants: wants}); err != nil {
 		return err
 	}
 	b.fetches++
 	if !b.has(h) {
 		return fmt.Errorf("blob %s: the server did not send it: %w", h, plumbing.ErrObjectNotFound)
+	}
+	return nil
+}
+
+// fetch runs spec into a storage of its own, then adds what came to the
+// snapshot's, so readers never see a storage being filled.
+func (b *blobSource) fetch(what string, spec fetchSpec) error {
+	st := memory.NewStorage()
+	if _, err := retry(b.ctx, b.r, what, func() (fetchResult, error) {
+		return b.r.fetchPack(b.ctx, st, spec)
+	}); err != nil {
+		return err
+	}
+	if err := b.st.absorb(st); err != nil {
+		return fmt.Errorf("%s %s: storing the objects: %w", what, b.r.display, err)
 	}
 	return nil
 }

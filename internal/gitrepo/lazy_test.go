@@ -3,6 +3,7 @@ package gitrepo
 import (
 	"fmt"
 	"io/fs"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -80,4 +81,33 @@ func TestNoFilterFetchesBlobsWithTrees(t *testing.T) {
 	if got := len(w.srv.Requests()) - before; got != 0 {
 		t.Errorf("reading a file made %d requests, want 0", got)
 	}
+}
+
+// TestFSConcurrentReads reads every file from several goroutines while the
+// lazy fetches fill the storage; run with -race.
+func TestFSConcurrentReads(t *testing.T) {
+	w := newWorld(t)
+	snap, err := w.remote(t, testToken).Fetch(t.Context(), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := snap.FS()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for name, want := range seedFiles {
+				got, err := fs.ReadFile(fsys, name)
+				if err != nil {
+					t.Errorf("goroutine %d: %v", g, err)
+					return
+				}
+				if string(got) != want {
+					t.Errorf("goroutine %d: %s = %q, want %q", g, name, got, want)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
