@@ -112,6 +112,9 @@ func Parse(arg string) (Ref, error) {
 	name, tag, digest, err := split(value)
 	if err != nil {
 		err.Arg = arg
+		if hasKey && err.Part == "name" {
+			err.Part = "new name"
+		}
 		return Ref{}, err
 	}
 	var r Ref
