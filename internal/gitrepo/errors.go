@@ -30,7 +30,7 @@ var (
 	// ErrAuth means the server refused the token (HTTP 401 or 403). It is
 	// never retried.
 	ErrAuth error = &kindError{
-		msg:  "authentication failed",
+		msg:  "the server refused the token",
 		hint: "check that the token is valid and may write to the repository (contents: write)",
 	}
 	// ErrNotFound means the repository, branch or commit does not exist, or

@@ -386,7 +386,7 @@ func TestAuthAndNotFound(t *testing.T) {
 		wantInMsg string
 	}{
 		{"wrong token", "ghs_wrongtoken", nil, "main", ErrAuth, "Invalid username or token"},
-		{"no token", "", nil, "main", ErrAuth, "authentication failed"},
+		{"no token", "", nil, "main", ErrAuth, "refused the token"},
 		{"missing repository", testToken, func(w *world) string { return w.srv.RepoURL("acme/nothing") }, "main", ErrNotFound, "not found"},
 		{"missing branch", testToken, nil, "release", ErrNotFound, `branch "release"`},
 	}
@@ -504,5 +504,43 @@ func TestDefaultBranch(t *testing.T) {
 	}
 	if diff := cmp.Diff("trunk", got); diff != "" {
 		t.Errorf("DefaultBranch after moving HEAD (-want +got):\n%s", diff)
+	}
+}
+
+func TestPushWithReadOnlyToken(t *testing.T) {
+	const ro = "ghs_readonlyTOKEN0123456789"
+	srv, err := gitserver.Start(gitserver.WithToken(testToken), gitserver.WithReadOnlyToken(ro), gitserver.WithRoot(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	if _, err := srv.CreateRepo("acme", "config"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.CommitFiles(repoName, "main", map[string][]byte{prodFile: []byte(seedFiles[prodFile])}, "seed"); err != nil {
+		t.Fatal(err)
+	}
+	w := &world{srv: srv, logs: &logSink{}}
+	snap, err := w.remote(t, ro).Fetch(t.Context(), "main")
+	if err != nil {
+		t.Fatalf("a read-only token cannot fetch: %v", err)
+	}
+	sha, err := snap.Commit([]File{{Path: prodFile, Content: newProd}}, "Set web to 1.1", author)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetRequests()
+	err = snap.Push(t.Context(), sha, "main")
+	if !errors.Is(err, ErrAuth) {
+		t.Fatalf("Push error = %v, want ErrAuth", err)
+	}
+	if want := "Permission to acme/config.git denied to github-actions[bot]."; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not quote the server's %q", err, want)
+	}
+	if strings.Contains(err.Error(), ro) {
+		t.Errorf("error %q holds the token", err)
+	}
+	if got := len(srv.Requests()); got != 1 {
+		t.Errorf("requests = %d, want 1: a refused token is not retried", got)
 	}
 }

@@ -49,10 +49,11 @@ type Request struct {
 type Option func(*options)
 
 type options struct {
-	addr  string
-	root  string
-	token string
-	logf  func(format string, args ...any)
+	addr          string
+	root          string
+	token         string
+	readOnlyToken string
+	logf          func(format string, args ...any)
 }
 
 // WithAddr sets the listen address (default "127.0.0.1:0", a free port).
@@ -67,6 +68,11 @@ func WithRoot(dir string) Option { return func(o *options) { o.root = dir } }
 // password. An empty token (the default) lets every request in.
 func WithToken(token string) Option { return func(o *options) { o.token = token } }
 
+// WithReadOnlyToken adds a token that may fetch but not push: pushes with it
+// are answered 403 "Permission to <repo>.git denied to <user>." as GitHub
+// answers a token without contents: write.
+func WithReadOnlyToken(token string) Option { return func(o *options) { o.readOnlyToken = token } }
+
 // WithLogf reports each request through logf (default: discard).
 func WithLogf(logf func(format string, args ...any)) Option {
 	return func(o *options) { o.logf = logf }
@@ -79,6 +85,7 @@ type Server struct {
 	root    string
 	ownRoot bool
 	token   string
+	roToken string
 	logf    func(format string, args ...any)
 	backend string
 	srv     *http.Server
@@ -118,6 +125,7 @@ func Start(opts ...Option) (*Server, error) {
 	s := &Server{
 		root:      o.root,
 		token:     o.token,
+		roToken:   o.readOnlyToken,
 		logf:      o.logf,
 		backend:   backend,
 		done:      make(chan struct{}),
@@ -243,9 +251,10 @@ func (s *Server) takeFault(isPush bool) (fail bool, cut CutMode, before func(str
 
 // ServeHTTP routes /<owner>/<name>[.git]/<git path> to git http-backend.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	repo, rest, ok := splitRepoPath(r.URL.Path)
+	repo, rest, found := splitRepoPath(r.URL.Path)
 	service := serviceOf(r, rest)
-	if !s.authorized(r) {
+	user, readOnly, ok := s.authorize(r)
+	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="GitHub"`)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusUnauthorized)
@@ -253,11 +262,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.record(r, service, http.StatusUnauthorized)
 		return
 	}
-	if !ok || !s.exists(repo) {
+	if !found || !s.exists(repo) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusNotFound)
 		_, _ = io.WriteString(w, notFoundText)
 		s.record(r, service, http.StatusNotFound)
+		return
+	}
+	if readOnly && service == "git-receive-pack" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = fmt.Fprintf(w, "Permission to %s.git denied to %s.\n", repo, user)
+		s.record(r, service, http.StatusForbidden)
 		return
 	}
 	isPush := r.Method == http.MethodPost && service == "git-receive-pack"
@@ -342,12 +358,22 @@ func panicFreeAbort(w http.ResponseWriter) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (s *Server) authorized(r *http.Request) bool {
-	if s.token == "" {
-		return true
+// authorize checks the basic-auth password against the tokens. The user
+// named in refusals is GitHub's for the Actions token.
+func (s *Server) authorize(r *http.Request) (user string, readOnly, ok bool) {
+	const actionsUser = "github-actions[bot]"
+	_, pass, given := r.BasicAuth()
+	switch {
+	case s.token == "" && s.roToken == "":
+		return actionsUser, false, true
+	case !given:
+		return "", false, false
+	case s.token != "" && subtle.ConstantTimeCompare([]byte(pass), []byte(s.token)) == 1:
+		return actionsUser, false, true
+	case s.roToken != "" && subtle.ConstantTimeCompare([]byte(pass), []byte(s.roToken)) == 1:
+		return actionsUser, true, true
 	}
-	_, pass, ok := r.BasicAuth()
-	return ok && subtle.ConstantTimeCompare([]byte(pass), []byte(s.token)) == 1
+	return "", false, false
 }
 
 func (s *Server) exists(repo string) bool {

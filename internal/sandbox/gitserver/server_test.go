@@ -263,3 +263,32 @@ func TestBeforeReceiveAndNotFound(t *testing.T) {
 		t.Errorf("ls-remote of a missing repository: err %v, output:\n%s", err, out)
 	}
 }
+
+func TestReadOnlyToken(t *testing.T) {
+	const ro = "ghs_readonly0123456789"
+	s, err := Start(WithToken(testToken), WithReadOnlyToken(ro), WithRoot(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	repo, err := s.CreateRepo("acme", "config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := t.TempDir()
+	writeFile(t, filepath.Join(seed, "apps", "web", "kustomization.yaml"), "images:\n- name: web\n  newTag: \"1.0\"\n")
+	if _, err := s.SeedFromDir(repo, "main", seed); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.Head(repo, "main")
+	out, err := cloneEditPush(t, s, repo, ro)
+	if err == nil {
+		t.Fatalf("push with a read-only token succeeded:\n%s", out)
+	}
+	if want := "remote: Permission to acme/config.git denied to github-actions[bot]."; !containsLine(out, want) {
+		t.Errorf("git output lacks %q:\n%s", want, out)
+	}
+	if after, _ := s.Head(repo, "main"); after != before {
+		t.Errorf("main moved to %s with a read-only token", after)
+	}
+}
