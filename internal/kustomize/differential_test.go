@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -191,9 +192,29 @@ func TestDifferential(t *testing.T) {
 			if diff := cmp.Diff(want, imagesOf(t, ours)); diff != "" {
 				t.Errorf("images: against kustomize's, after the documented differences (-want +got):\n%s\nkustomize wrote:\n%s\nwe wrote:\n%s", diff, theirs, ours)
 			}
+			if names := namesOf(t, before); slices.IsSorted(names) && len(names) == len(stored) {
+				// Where the file was in kustomize's order, new entries keep it.
+				if diff := cmp.Diff(namesOf(t, string(theirs)), namesOf(t, ours)); diff != "" {
+					t.Errorf("order of images: against kustomize's (-want +got):\n%s", diff)
+				}
+			}
 			checkOnlyImageLines(t, before, ours)
 		})
 	}
+}
+
+// namesOf returns the names of the images: entries in file order.
+func namesOf(t *testing.T, content string) []string {
+	t.Helper()
+	f, err := parseFile("k", []byte(content))
+	if err != nil {
+		t.Fatalf("parsing %q: %v", content, err)
+	}
+	names := []string{}
+	for _, it := range f.items {
+		names = append(names, it.name)
+	}
+	return names
 }
 
 // imagesOf returns the first images: entry per name.
