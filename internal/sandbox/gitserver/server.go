@@ -340,20 +340,20 @@ func (s *Server) cgi() *cgi.Handler {
 func (s *Server) hangUp(w http.ResponseWriter) {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
-		panicFreeAbort(w)
+		truncatedAnswer(w)
 		return
 	}
 	conn, _, err := hj.Hijack()
 	if err != nil {
-		panicFreeAbort(w)
+		truncatedAnswer(w)
 		return
 	}
 	_ = conn.Close()
 }
 
-// panicFreeAbort answers with a truncated body when the connection cannot be
-// hijacked (HTTP/2): the client still sees a broken response.
-func panicFreeAbort(w http.ResponseWriter) {
+// truncatedAnswer promises a body it never sends when the connection cannot
+// be hijacked (HTTP/2): the client still sees a broken response.
+func truncatedAnswer(w http.ResponseWriter) {
 	w.Header().Set("Content-Length", "1000")
 	w.WriteHeader(http.StatusOK)
 }
