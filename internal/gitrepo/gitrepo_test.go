@@ -544,3 +544,47 @@ func TestPushWithReadOnlyToken(t *testing.T) {
 		t.Errorf("requests = %d, want 1: a refused token is not retried", got)
 	}
 }
+
+func TestPushForceLease(t *testing.T) {
+	const pr = "gitops-promote/main/web"
+	tests := []struct {
+		name    string
+		setup   func(t *testing.T, w *world)
+		wantErr error
+	}{
+		{"creates a missing branch", func(*testing.T, *world) {}, nil},
+		{"lease broken by a push in between", func(t *testing.T, w *world) {
+			if _, err := w.srv.CommitFiles(repoName, pr, map[string][]byte{"README.md": []byte("v1\n")}, "v1"); err != nil {
+				t.Fatal(err)
+			}
+			w.srv.BeforeReceive(func(repo string) {
+				w.srv.BeforeReceive(nil)
+				if _, err := w.srv.CommitFiles(repo, pr, map[string][]byte{"README.md": []byte("v2\n")}, "v2"); err != nil {
+					t.Errorf("moving the PR branch: %v", err)
+				}
+			})
+		}, ErrNonFastForward},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			snap, err := w.remote(t, testToken).Fetch(t.Context(), "main")
+			if err != nil {
+				t.Fatal(err)
+			}
+			sha, err := snap.Commit([]File{{Path: prodFile, Content: newProd}}, "Set web to 1.1", author)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.setup(t, w)
+			err = snap.PushForce(t.Context(), sha, pr)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("PushForce error = %v, want %v", err, tc.wantErr)
+			}
+			got, _ := w.srv.Head(repoName, pr)
+			if landed := got == sha; landed != (tc.wantErr == nil) {
+				t.Errorf("PR branch = %s; landed %v, want %v", got, landed, tc.wantErr == nil)
+			}
+		})
+	}
+}
