@@ -3,9 +3,11 @@
 //
 // Fetch reads only the head commit of one branch (depth 1, single branch)
 // into memory storage; nothing is checked out and no credential is written
-// anywhere. Snapshot.FS reads the head tree's blobs lazily, Snapshot.Commit
-// writes new blobs and only the trees along the changed paths, and
-// Snapshot.Push lands the commit as a fast-forward, never forcing.
+// anywhere. Where the server can filter (GitHub can), only the commit and
+// its trees come; Snapshot.FS fetches the blobs of a folder when it first
+// reads one. Snapshot.Commit writes new blobs and only the trees along the
+// changed paths, and Snapshot.Push lands the commit as a fast-forward,
+// never forcing. Contains walks commit history fetched with growing depth.
 //
 // Push refusals come back as typed errors the caller acts on:
 // ErrNonFastForward for every shape of a lost race (re-edit and retry),
