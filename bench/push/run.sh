@@ -17,7 +17,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
-OUT=${OUT:-bench/out/push}
+OUT=${OUT:-bench/.out/push}
 RUNS=${RUNS:-3}
 TEAMS=${TEAMS:-25}
 APPS_PER_TEAM=${APPS_PER_TEAM:-50}
