@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Refreshes every figure of docs/benchmarks.md in one run (`make bench`):
+#   1. the edit engine: 1,000 overlays, Go benchmark and against a `kustomize edit set image` loop;
+#   2. landing: `run --mode push` on a 5,000-overlay, 20,000-commit repository against the
+#      seed article's shell pipeline (shallow and full clone), same server, same run;
+#   3. Argo CD: confirmation latency with the stream, push-to-confirmed with and without refresh;
+#   4. the demo's wall time.
+# Needs Go, git, GNU time (apt-get install time) and the kustomize CLI (make bench builds it).
+# FULL=1 also waits out one real 180 s Argo CD poll without refresh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+: "${KUSTOMIZE_BIN:=$PWD/bin/kustomize}"
+export KUSTOMIZE_BIN
+[ -x "$KUSTOMIZE_BIN" ] || { echo "bench: no kustomize CLI at $KUSTOMIZE_BIN (run: make bench)" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "bench: GNU time is missing (apt-get install time)" >&2; exit 2; }
+
+out=bench/.out/all
+mkdir -p "$out"
+doc=docs/benchmarks.md
+started=$(date -u +%Y-%m-%dT%H:%MZ)
+commit=$(git rev-parse --short HEAD)
+
+section() { printf '\n=== %s\n' "$*" >&2; }
+
+section "edit engine: go benchmark"
+go test -run '^$' -bench BenchmarkEdit1000Overlays -benchtime 20x -count 3 ./internal/kustomize | tee "$out/edit-bench.txt" >&2
+section "edit engine: against the kustomize loop"
+bash bench/edit/run.sh | tee "$out/edit-loop.txt" >&2
+section "landing: run --mode push against the shell pipelines"
+bash bench/push/run.sh | tee "$out/push.txt" >&2
+section "Argo CD confirmation"
+argo_flags=(-runs 20)
+[ "${FULL:-0}" = 1 ] && argo_flags+=(-full)
+go run ./bench/argocd "${argo_flags[@]}" | tee "$out/argocd.txt" >&2
+section "demo"
+go build -o "$out/gitops-promote" ./cmd/gitops-promote
+demo_start=$(date +%s.%N)
+"$out/gitops-promote" demo >"$out/demo.txt" 2>&1
+demo_s=$(awk -v a="$demo_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+tail -n 3 "$out/demo.txt" >&2
+
+# Figures pulled out of the reports above.
+bench_ns=$(awk '/^BenchmarkEdit1000Overlays/ { print $3 }' "$out/edit-bench.txt" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+loop_ms=$(awk -F': *' '/kustomize edit set image loop/ { print $2 + 0 }' "$out/edit-loop.txt")
+ours_ms=$(awk -F': *' '/engine \(process\)/ { print $2 + 0 }' "$out/edit-loop.txt")
+ratio_edit=$(awk '/ratio, whole process/ { print $NF }' "$out/edit-loop.txt")
+ratio_edit_alone=$(awk '/ratio, Edit alone/ { print $NF }' "$out/edit-loop.txt")
+push_medians=$(grep '^median wall' "$out/push.txt")
+push_rss=$(grep '^peak RSS' "$out/push.txt")
+push_ratios=$(grep '^tool/shallow' "$out/push.txt")
+stream_median=$(awk '/watch stream/ { print $4 }' "$out/argocd.txt")
+with_refresh=$(awk '/with refresh \(argocd-refresh/ { print $5 }' "$out/argocd.txt")
+without_refresh=$(grep 'without refresh, honest wait' "$out/argocd.txt" | sed 's/^ *//')
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+
+cat >"$doc" <<MD
+# Benchmarks
+
+Refreshed by \`make bench\` (bench/run.sh) on ${started} at commit ${commit}.
+Machine: $(nproc) cores (${cpu}), $(free -g | awk '/Mem:/ { print $2 }') GiB, $(go version | cut -d' ' -f3), $(git --version), kustomize $("$KUSTOMIZE_BIN" version).
+Load average when done: $(cut -d' ' -f1-3 /proc/loadavg). Figures move with the load; ratios less.
+
+| what | figure | baseline | goal |
+|---|---|---|---|
+| edit 1,000 overlays, in process (\`BenchmarkEdit1000Overlays\`) | $(awk -v n="$bench_ns" 'BEGIN { printf "%.0f ms", n / 1e6 }') | | |
+| edit 1,000 overlays, whole \`edit\` (read, edit, write) | ${ours_ms} ms | \`kustomize edit set image\` loop: ${loop_ms} ms | |
+| ratio, whole process / edit alone | ${ratio_edit} / ${ratio_edit_alone} | 1x | >= 100x |
+| land one bump, 5,000 overlays, 20,000 commits | ${push_medians} | shell pipeline, same server | |
+| push ratios and memory | ${push_ratios} | | tool/shallow <= 0.5, tool/full <= 0.05, <= 150 MB |
+| peak RSS | ${push_rss} | | |
+| Argo CD confirmation latency (median, stream) | ${stream_median} | | <= 0.2 s |
+| push to confirmed with refresh (180 s poll, 1 s sync + 1 s rollout) | ${with_refresh} | without refresh: see below | <= 2 s + rollout |
+| demo wall time (\`gitops-promote demo\`) | ${demo_s} s | | ~10 s |
+
+${without_refresh}
+
+## Raw reports
+
+### Edit engine (\`go test -bench BenchmarkEdit1000Overlays\`, \`bench/edit/run.sh\`)
+
+\`\`\`
+$(grep -E '^(Benchmark|goos|cpu)' "$out/edit-bench.txt")
+$(cat "$out/edit-loop.txt")
+\`\`\`
+
+### Landing (\`bench/push/run.sh\`)
+
+\`\`\`
+$(cat "$out/push.txt")
+\`\`\`
+
+### Argo CD (\`go run ./bench/argocd ${argo_flags[*]}\`)
+
+\`\`\`
+$(cat "$out/argocd.txt")
+\`\`\`
+
+### Demo (last lines)
+
+\`\`\`
+$(tail -n 8 "$out/demo.txt")
+\`\`\`
+
+Method notes and earlier sessions: bench/edit/RESULTS.md, bench/push/RESULTS.md,
+bench/argocd/RESULTS.md.
+MD
+echo "wrote $doc" >&2
