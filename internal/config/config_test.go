@@ -65,6 +65,15 @@ func TestLoadResolvesDefaults(t *testing.T) {
 			},
 		},
 		{
+			name:   "a repository-url alone does not take the workflow's repository",
+			inputs: map[string]string{"images": "app:1", "overlays": "a", "repository-url": "https://git.example.com/team/config.git"},
+			env:    map[string]string{"GITHUB_REPOSITORY": "acme/app", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_API_URL": "https://api.github.com"},
+			runner: true,
+			want: func(c *Config) {
+				c.Images, c.Overlays, c.RepositoryURL, c.GitHubAPIURL, c.Runner = []string{"app:1"}, []string{"a"}, "https://git.example.com/team/config.git", "https://api.github.com", true
+			},
+		},
+		{
 			name:   "explicit values override every default",
 			inputs: map[string]string{"promote-from": "apps/x/overlays/staging", "overlays": "apps/*/overlays/production", "repository-url": "https://git.example.com/c.git", "github-api-url": "https://api.example.com/", "mode": "pull-request", "commit-method": "api", "merge-method": "rebase", "wait-for-merge": "true", "auto-merge": "false", "validate": "false", "dry-run": "TRUE", "timeout": "90s", "argocd-refresh": "hard", "author": "Bot <bot@example.com>", "branch": "main"},
 			want: func(c *Config) {

@@ -127,7 +127,10 @@ func Load(lookup Lookup, opts ...Option) (*Config, error) {
 // resolveEnv fills the defaults that depend on the environment.
 func (c *Config) resolveEnv(o loadOptions, apiGiven bool) {
 	env := func(k string) string { return strings.TrimSpace(o.getenv(k)) }
-	if c.Repository == "" {
+	// The workflow's own repository is the default only when no repository-url names
+	// another one: with a URL alone, owner/name come from the URL, so PR calls never go
+	// to the workflow's repository by mistake.
+	if c.Repository == "" && c.RepositoryURL == "" {
 		c.Repository = env("GITHUB_REPOSITORY")
 	}
 	if c.RepositoryURL == "" && c.Repository != "" {
