@@ -50,7 +50,7 @@ push_medians=$(grep '^median wall' "$out/push.txt")
 push_rss=$(grep '^peak RSS' "$out/push.txt")
 push_ratios=$(grep '^tool/shallow' "$out/push.txt")
 stream_median=$(awk '/watch stream/ { print $4 }' "$out/argocd.txt")
-with_refresh=$(awk '/with refresh \(argocd-refresh/ { print $5 }' "$out/argocd.txt")
+with_refresh=$(awk '/with refresh \(argocd-refresh/ { print $6 }' "$out/argocd.txt")
 without_refresh=$(grep 'without refresh, honest wait' "$out/argocd.txt" | sed 's/^ *//')
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 
