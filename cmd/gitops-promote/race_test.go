@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -60,11 +62,21 @@ func TestRunTwentyConcurrentPipelinesAllLand(t *testing.T) {
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range n {
+		dir := t.TempDir()
 		wg.Go(func() {
 			<-start
-			results[i] = runBinary(t, t.TempDir(), nil, "run", "--mode", "push",
+			// Not runBinary: it may t.Fatal, which only the test goroutine may call.
+			cmd := exec.Command(binary, "run", "--mode", "push",
 				"--repository-url", s.RepoURL(repo), "--token", testToken,
 				"--overlays", "apps/fleet/overlays/prod", "--images", fmt.Sprintf("ghcr.io/acme/svc-%02d:2.0.%d", i, i), "--json")
+			cmd.Dir, cmd.Env = dir, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			results[i] = runResult{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
+			if err != nil && cmd.ProcessState == nil {
+				results[i] = runResult{stderr: err.Error(), code: -1}
+			}
 		})
 	}
 	close(start)
