@@ -95,7 +95,7 @@ func (s *Server) SeedFromDir(repo, branch, dir string) (string, error) {
 	if _, err := s.git(ctx, repo, env, nil, "add", "--all", "--force", "."); err != nil {
 		return "", fmt.Errorf("seeding %q from %q: %w", repo, dir, err)
 	}
-	return s.commitIndex(ctx, repo, branch, env, "Seed from "+filepath.Base(abs))
+	return s.commitIndex(ctx, repo, branch, env, "Seed the config repository")
 }
 
 // CommitFiles commits files (slash paths to contents) on top of branch in
