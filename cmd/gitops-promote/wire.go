@@ -110,8 +110,8 @@ func (a *githubAdapter) pr(p *promote.PR) *github.PR {
 	return &github.PR{Owner: a.owner, Repo: a.repo, Number: p.Number, URL: p.URL, HeadRef: p.HeadRef, BaseRef: p.BaseRef}
 }
 
-func (a *githubAdapter) Merge(ctx context.Context, p *promote.PR, method string, autoMerge bool) (*promote.MergeOutcome, error) {
-	out, err := a.c.Merge(ctx, a.pr(p), method, autoMerge)
+func (a *githubAdapter) Merge(ctx context.Context, p *promote.PR, head, method string, autoMerge bool) (*promote.MergeOutcome, error) {
+	out, err := a.c.Merge(ctx, a.pr(p), head, method, autoMerge)
 	if err != nil {
 		return nil, markGitHub(err)
 	}
@@ -123,8 +123,8 @@ func (a *githubAdapter) Merge(ctx context.Context, p *promote.PR, method string,
 	}, nil
 }
 
-func (a *githubAdapter) WaitMerged(ctx context.Context, p *promote.PR) (string, error) {
-	sha, err := a.c.WaitMerged(ctx, a.pr(p))
+func (a *githubAdapter) WaitMerged(ctx context.Context, p *promote.PR, head string) (string, error) {
+	sha, err := a.c.WaitMerged(ctx, a.pr(p), head)
 	return sha, markGitHub(err)
 }
 

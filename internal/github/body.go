@@ -1,8 +1,6 @@
 package github
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"path"
 	"slices"
@@ -49,23 +47,6 @@ func sortedChanges(changes []Change) []Change {
 	return out
 }
 
-// PRTitle is the generated pull request title for changes landing on branch.
-func PRTitle(branch string, changes []Change) string {
-	var news []string
-	for _, ch := range sortedChanges(changes) {
-		if !slices.Contains(news, ch.New) {
-			news = append(news, ch.New)
-		}
-	}
-	switch len(news) {
-	case 0:
-		return "Promote images to " + branch
-	case 1:
-		return fmt.Sprintf("Promote %s to %s", news[0], branch)
-	}
-	return fmt.Sprintf("Promote %d images to %s", len(news), branch)
-}
-
 // PRBody is the generated pull request body: a table of the changes, a link
 // to the workflow run when known, and the hidden Marker. The same input
 // gives the same bytes.
@@ -104,18 +85,4 @@ func MarkBody(body string) string {
 // cell keeps a value from breaking a Markdown table cell or code span.
 func cell(s string) string {
 	return strings.NewReplacer("|", `\|`, "`", "'", "\n", " ").Replace(s)
-}
-
-// DefaultPRBranch is the default pr-branch: gitops-promote/<branch>/<key>,
-// where key is a short hash of the sorted overlays, so later runs for the
-// same target reuse the branch and its pull request.
-func DefaultPRBranch(branch string, overlays []string) string {
-	o := slices.Clone(overlays)
-	for i := range o {
-		o[i] = strings.Trim(path.Clean(o[i]), "/")
-	}
-	slices.Sort(o)
-	o = slices.Compact(o)
-	sum := sha256.Sum256([]byte(strings.Join(o, "\n")))
-	return "gitops-promote/" + branch + "/" + hex.EncodeToString(sum[:])[:10]
 }

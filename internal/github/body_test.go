@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestPRTitleAndBody(t *testing.T) {
+func TestPRBody(t *testing.T) {
 	t.Parallel()
 	changes := []Change{
 		{File: "apps/web/overlays/production/kustomization.yaml", Image: "web", Old: "ghcr.io/acme/web:1.0.0", New: "ghcr.io/acme/web:1.1.0"},
@@ -30,22 +30,6 @@ func TestPRTitleAndBody(t *testing.T) {
 	if PRBody("production", reversed, run) != PRBody("production", changes, run) {
 		t.Errorf("the body depends on the order of the changes")
 	}
-	titles := []struct {
-		name    string
-		changes []Change
-		want    string
-	}{
-		{"one image", changes[:1], "Promote ghcr.io/acme/web:1.1.0 to production"},
-		{"same image in two overlays", []Change{changes[0], {File: "b/kustomization.yaml", Image: "web", New: "ghcr.io/acme/web:1.1.0"}}, "Promote ghcr.io/acme/web:1.1.0 to production"},
-		{"several", changes, "Promote 3 images to production"},
-	}
-	for _, tc := range titles {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := PRTitle("production", tc.changes); got != tc.want {
-				t.Errorf("title = %q, want %q", got, tc.want)
-			}
-		})
-	}
 	if got := PRBody("main", nil, RunLink{ServerURL: "https://github.com"}); got != "Promotes container images on `main`.\n\n| Overlay | Image | Old -> New |\n|---|---|---|\n\n<!-- gitops-promote -->\n" {
 		t.Errorf("body without a full run link = %q", got)
 	}
@@ -61,22 +45,6 @@ func TestMarkBody(t *testing.T) {
 		if got := MarkBody(tc.in); got != tc.want {
 			t.Errorf("MarkBody(%q) = %q, want %q", tc.in, got, tc.want)
 		}
-	}
-}
-
-func TestDefaultPRBranch(t *testing.T) {
-	t.Parallel()
-	a := DefaultPRBranch("production", []string{"apps/web/overlays/production", "apps/api/overlays/production/"})
-	b := DefaultPRBranch("production", []string{"apps/api/overlays/production", "apps/web/overlays/production", "apps/web/overlays/production"})
-	c := DefaultPRBranch("production", []string{"apps/web/overlays/production"})
-	if a != b {
-		t.Errorf("same overlays gave %q and %q", a, b)
-	}
-	if a == c {
-		t.Errorf("different overlays gave the same branch %q", a)
-	}
-	if want := "gitops-promote/production/"; len(a) != len(want)+10 || a[:len(want)] != want {
-		t.Errorf("branch = %q, want gitops-promote/production/<10 hex>", a)
 	}
 }
 

@@ -60,6 +60,35 @@ func (e *ClosedError) Hint() string {
 	return "look at the pull request; run the promotion again to open a fresh one"
 }
 
+// SupersededError means the pull request no longer holds our commit: a
+// later run rebuilt the shared pull request branch with its own change (or
+// someone pushed to it), so merging it would land their change, not ours.
+type SupersededError struct {
+	Number int
+	URL    string
+	Ours   string // the commit we put on the branch
+	Head   string // the pull request's head now; "" when GitHub only said it moved
+}
+
+// Error implements error.
+func (e *SupersededError) Error() string {
+	now := ""
+	if e.Head != "" {
+		now = fmt.Sprintf(" (its head is now %.12s)", e.Head)
+	}
+	return fmt.Sprintf("our commit %.12s was superseded by a later run that updated pull request #%d (%s)%s; this run merged nothing",
+		e.Ours, e.Number, e.URL, now)
+}
+
+// Hint says what to do.
+func (e *SupersededError) Hint() string {
+	return "the later run lands its own change through the same pull request; run this promotion again if its images should still land"
+}
+
+func superseded(pr *PR, ours, head string) *SupersededError {
+	return &SupersededError{Number: pr.Number, URL: pr.URL, Ours: ours, Head: head}
+}
+
 // DraftError means the pull request is a draft, which GitHub does not merge.
 type DraftError struct {
 	Number int

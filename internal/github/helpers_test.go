@@ -189,7 +189,7 @@ func (w *world) ensurePR(tag string) *PR {
 	w.t.Helper()
 	changes := []Change{{File: kfile, Image: "web", Old: "ghcr.io/acme/web:1.0.0", New: "ghcr.io/acme/web:" + tag}}
 	pr, err := w.c.EnsurePR(context.Background(), PRSpec{Owner: owner, Repo: repoName, Base: "main", Head: "gitops-promote/main/web",
-		Title: PRTitle("main", changes), Body: PRBody("main", changes, RunLink{})})
+		Title: "Deploy ghcr.io/acme/web:" + tag + " to apps/web/overlays/production", Body: PRBody("main", changes, RunLink{})})
 	if err != nil {
 		w.t.Fatalf("EnsurePR: %v", err)
 	}

@@ -83,15 +83,21 @@ func (c *Client) readForMerge(ctx context.Context, pr *PR) (allowed, queue bool,
 // Merge gets the pull request merged the way the repository allows, as the
 // GitHub CLI decides it: on a merge-queue branch it enables auto-merge (or
 // enqueues); when mergeStateStatus is CLEAN, HAS_HOOKS or UNSTABLE it merges
-// now; otherwise it enables auto-merge with method. With autoMerge false it
-// does nothing and reports ActionNone.
-func (c *Client) Merge(ctx context.Context, pr *PR, method string, autoMerge bool) (*MergeOutcome, error) {
+// now; otherwise it enables auto-merge with method. Every mutation is pinned
+// to head (expectedHeadOid), the commit the caller put on the pull request
+// branch: when the branch holds another commit (a later run rebuilt it), or
+// GitHub refuses the pin, the error is a *SupersededError and nothing is
+// merged. With autoMerge false it does nothing and reports ActionNone.
+func (c *Client) Merge(ctx context.Context, pr *PR, head, method string, autoMerge bool) (*MergeOutcome, error) {
 	m, err := mergeMethod(method)
 	if err != nil {
 		return nil, err
 	}
 	if !autoMerge {
 		return &MergeOutcome{Action: ActionNone, Method: string(m)}, nil
+	}
+	if head == "" {
+		return nil, &inputError{msg: fmt.Sprintf("merging pull request #%d: the expected head commit is required", pr.Number)}
 	}
 	allowed, queue, st, err := c.readForMerge(ctx, pr)
 	if err != nil {
@@ -106,6 +112,9 @@ func (c *Client) Merge(ctx context.Context, pr *PR, method string, autoMerge boo
 			return nil, err
 		}
 	}
+	if string(st.HeadRefOid) != head {
+		return nil, superseded(pr, head, string(st.HeadRefOid))
+	}
 	switch {
 	case st.Merged:
 		return &MergeOutcome{Action: ActionMerged, Method: string(m), MergeCommit: mergeOid(st)}, nil
@@ -117,11 +126,11 @@ func (c *Client) Merge(ctx context.Context, pr *PR, method string, autoMerge boo
 		return nil, &ConflictError{Number: pr.Number, URL: pr.URL}
 	}
 	if queue {
-		return c.joinQueue(ctx, pr, st, m)
+		return c.joinQueue(ctx, pr, st, m, head)
 	}
 	switch st.MergeStateStatus {
 	case githubv4.MergeStateStatusClean, githubv4.MergeStateStatusHasHooks, githubv4.MergeStateStatusUnstable:
-		return c.mergeNow(ctx, pr, st, m)
+		return c.mergeNow(ctx, pr, st, m, head)
 	}
 	if st.AutoMergeRequest != nil && st.AutoMergeRequest.MergeMethod == m {
 		c.logf("auto-merge (%s) is already on for pull request #%d", strings.ToLower(string(m)), pr.Number)
@@ -130,7 +139,7 @@ func (c *Client) Merge(ctx context.Context, pr *PR, method string, autoMerge boo
 	if !allowed {
 		return nil, &AutoMergeNotAllowedError{Number: pr.Number, URL: pr.URL, MergeState: string(st.MergeStateStatus)}
 	}
-	return c.enableAutoMerge(ctx, pr, st, m, true)
+	return c.enableAutoMerge(ctx, pr, st, m, head, true)
 }
 
 func mergeOid(st *prState) string {
@@ -140,8 +149,15 @@ func mergeOid(st *prState) string {
 	return string(st.MergeCommit.Oid)
 }
 
-// mergeNow calls mergePullRequest, pinned to the head we read.
-func (c *Client) mergeNow(ctx context.Context, pr *PR, st *prState, m githubv4.PullRequestMergeMethod) (*MergeOutcome, error) {
+// headModified reports GitHub's refusal of a mutation whose expectedHeadOid
+// is no longer the pull request's head.
+func headModified(err error) bool {
+	var ge *GraphQLError
+	return errors.As(err, &ge) && ge.Contains("Head branch was modified")
+}
+
+// mergeNow calls mergePullRequest, pinned to head.
+func (c *Client) mergeNow(ctx context.Context, pr *PR, st *prState, m githubv4.PullRequestMergeMethod, head string) (*MergeOutcome, error) {
 	var mut struct {
 		MergePullRequest struct {
 			PullRequest struct {
@@ -150,9 +166,12 @@ func (c *Client) mergeNow(ctx context.Context, pr *PR, st *prState, m githubv4.P
 			}
 		} `graphql:"mergePullRequest(input: $input)"`
 	}
-	head := st.HeadRefOid
-	input := githubv4.MergePullRequestInput{PullRequestID: st.ID, MergeMethod: &m, ExpectedHeadOid: &head}
+	oid := githubv4.GitObjectID(head)
+	input := githubv4.MergePullRequestInput{PullRequestID: st.ID, MergeMethod: &m, ExpectedHeadOid: &oid}
 	if err := c.mutate(ctx, fmt.Sprintf("merging pull request #%d", pr.Number), &mut, input); err != nil {
+		if headModified(err) {
+			return nil, superseded(pr, head, "")
+		}
 		return nil, err
 	}
 	got := mut.MergePullRequest.PullRequest
@@ -165,17 +184,19 @@ func (c *Client) mergeNow(ctx context.Context, pr *PR, st *prState, m githubv4.P
 
 // enableAutoMerge turns on auto-merge; "Pull request is in clean status"
 // means it could merge now, so it re-reads and merges (once).
-func (c *Client) enableAutoMerge(ctx context.Context, pr *PR, st *prState, m githubv4.PullRequestMergeMethod, retryClean bool) (*MergeOutcome, error) {
+func (c *Client) enableAutoMerge(ctx context.Context, pr *PR, st *prState, m githubv4.PullRequestMergeMethod, head string, retryClean bool) (*MergeOutcome, error) {
 	var mut struct {
 		EnablePullRequestAutoMerge struct {
 			ClientMutationID *githubv4.String `graphql:"clientMutationId"`
 		} `graphql:"enablePullRequestAutoMerge(input: $input)"`
 	}
-	head := st.HeadRefOid
-	input := githubv4.EnablePullRequestAutoMergeInput{PullRequestID: st.ID, MergeMethod: &m, ExpectedHeadOid: &head}
+	oid := githubv4.GitObjectID(head)
+	input := githubv4.EnablePullRequestAutoMergeInput{PullRequestID: st.ID, MergeMethod: &m, ExpectedHeadOid: &oid}
 	err := c.mutate(ctx, fmt.Sprintf("enabling auto-merge on pull request #%d", pr.Number), &mut, input)
 	var ge *GraphQLError
 	switch {
+	case headModified(err):
+		return nil, superseded(pr, head, "")
 	case err == nil:
 		c.logf("auto-merge (%s) enabled on pull request #%d", strings.ToLower(string(m)), pr.Number)
 		return &MergeOutcome{Action: ActionAutoMerge, Method: string(m)}, nil
@@ -186,10 +207,13 @@ func (c *Client) enableAutoMerge(ctx context.Context, pr *PR, st *prState, m git
 		if err != nil {
 			return nil, err
 		}
+		if string(fresh.HeadRefOid) != head {
+			return nil, superseded(pr, head, string(fresh.HeadRefOid))
+		}
 		if fresh.Merged {
 			return &MergeOutcome{Action: ActionMerged, Method: string(m), MergeCommit: mergeOid(fresh)}, nil
 		}
-		return c.mergeNow(ctx, pr, fresh, m)
+		return c.mergeNow(ctx, pr, fresh, m, head)
 	}
 	return nil, err
 }
@@ -197,11 +221,11 @@ func (c *Client) enableAutoMerge(ctx context.Context, pr *PR, st *prState, m git
 // joinQueue puts the pull request on the merge queue's path: auto-merge,
 // which GitHub turns into a queue entry when requirements are met; a pull
 // request that is already mergeable is enqueued directly.
-func (c *Client) joinQueue(ctx context.Context, pr *PR, st *prState, m githubv4.PullRequestMergeMethod) (*MergeOutcome, error) {
+func (c *Client) joinQueue(ctx context.Context, pr *PR, st *prState, m githubv4.PullRequestMergeMethod, head string) (*MergeOutcome, error) {
 	if st.IsInMergeQueue {
 		return &MergeOutcome{Action: ActionQueued}, nil
 	}
-	out, err := c.enableAutoMerge(ctx, pr, st, m, false)
+	out, err := c.enableAutoMerge(ctx, pr, st, m, head, false)
 	var ge *GraphQLError
 	if err != nil && errors.As(err, &ge) && ge.Contains("is in clean status") {
 		var mut struct {
@@ -209,9 +233,12 @@ func (c *Client) joinQueue(ctx context.Context, pr *PR, st *prState, m githubv4.
 				MergeQueueEntry *struct{ Position int }
 			} `graphql:"enqueuePullRequest(input: $input)"`
 		}
-		head := st.HeadRefOid
-		input := githubv4.EnqueuePullRequestInput{PullRequestID: st.ID, ExpectedHeadOid: &head}
+		oid := githubv4.GitObjectID(head)
+		input := githubv4.EnqueuePullRequestInput{PullRequestID: st.ID, ExpectedHeadOid: &oid}
 		if err := c.mutate(ctx, fmt.Sprintf("adding pull request #%d to the merge queue", pr.Number), &mut, input); err != nil {
+			if headModified(err) {
+				return nil, superseded(pr, head, "")
+			}
 			return nil, err
 		}
 		out, err = &MergeOutcome{}, nil
@@ -240,13 +267,18 @@ type pollState struct {
 	} `graphql:"commits(last: 1)"`
 }
 
-// WaitMerged polls until the pull request is merged and returns the merge
-// commit. It fails when the pull request is closed without merging, leaves
-// the merge queue, loses its auto-merge, turns into a draft or conflicts,
-// and when ctx ends. Polls are at least 5 s apart, growing to 30 s. When
+// WaitMerged polls until the pull request is merged with head (our commit)
+// as its head and returns the merge commit. When the head is another commit,
+// open or merged, a later run (or a push) replaced ours: it returns a
+// *SupersededError at once. It fails when the pull request is closed without
+// merging, leaves the merge queue, loses its auto-merge, turns into a draft
+// or conflicts, and when ctx ends. Polls are at least 5 s apart, growing to 30 s. When
 // required checks have not started after a few minutes it logs a warning
 // with the usual cause and its fix.
-func (c *Client) WaitMerged(ctx context.Context, pr *PR) (string, error) {
+func (c *Client) WaitMerged(ctx context.Context, pr *PR, head string) (string, error) {
+	if head == "" {
+		return "", &inputError{msg: fmt.Sprintf("waiting for pull request #%d: the expected head commit is required", pr.Number)}
+	}
 	start := c.clock.Now()
 	interval := newBackoff(c.pollInterval, c.pollMax, 0)
 	interval.Multiplier = 1.5
@@ -268,6 +300,9 @@ func (c *Client) WaitMerged(ctx context.Context, pr *PR) (string, error) {
 		st := q.Repository.PullRequest
 		if st == nil {
 			return "", fmt.Errorf("reading pull request #%d: GitHub returned no pull request", pr.Number)
+		}
+		if string(st.HeadRefOid) != head {
+			return "", superseded(pr, head, string(st.HeadRefOid))
 		}
 		if st.Merged && st.MergeCommit != nil {
 			c.logf("pull request #%d merged as %.12s", pr.Number, st.MergeCommit.Oid)

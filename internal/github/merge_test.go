@@ -31,9 +31,9 @@ func TestMergeCleanMergesAtOnceWithARealCommit(t *testing.T) {
 		t.Run(tc.method, func(t *testing.T) {
 			w := newWorld(t, githubsim.RepoSettings{})
 			oldMain := w.head("main")
-			w.prBranch("1.1.0")
+			head := w.prBranch("1.1.0")
 			pr := w.ensurePR("1.1.0")
-			out, err := w.c.Merge(context.Background(), pr, tc.method, true)
+			out, err := w.c.Merge(context.Background(), pr, head, tc.method, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,7 +49,7 @@ func TestMergeCleanMergesAtOnceWithARealCommit(t *testing.T) {
 			if got := w.show("main", kfile); !strings.Contains(got, "newTag: 1.1.0") {
 				t.Errorf("main's kustomization after the merge:\n%s", got)
 			}
-			if sha, err := w.c.WaitMerged(context.Background(), pr); err != nil || sha != out.MergeCommit {
+			if sha, err := w.c.WaitMerged(context.Background(), pr, head); err != nil || sha != out.MergeCommit {
 				t.Errorf("WaitMerged = %q, %v; want %q", sha, err, out.MergeCommit)
 			}
 		})
@@ -59,9 +59,9 @@ func TestMergeCleanMergesAtOnceWithARealCommit(t *testing.T) {
 func TestMergeBlockedEnablesAutoMergeThenWaits(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, protectedMain)
-	w.prBranch("1.1.0")
+	head := w.prBranch("1.1.0")
 	pr := w.ensurePR("1.1.0")
-	out, err := w.c.Merge(context.Background(), pr, "squash", true)
+	out, err := w.c.Merge(context.Background(), pr, head, "squash", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestMergeBlockedEnablesAutoMergeThenWaits(t *testing.T) {
 			}
 		}
 	}
-	sha, err := w.c.WaitMerged(context.Background(), pr)
+	sha, err := w.c.WaitMerged(context.Background(), pr, head)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,12 +105,12 @@ func TestMergeQueue(t *testing.T) {
 			set := protectedMain
 			set.MergeQueue, set.AutoMergeAllowed, set.MergeQueueMethod = true, false, "SQUASH"
 			w := newWorld(t, set)
-			w.prBranch("1.1.0")
+			head := w.prBranch("1.1.0")
 			pr := w.ensurePR("1.1.0")
 			if err := w.sim.SetChecksPassing(fullRepo, tc.passingNow); err != nil {
 				t.Fatal(err)
 			}
-			out, err := w.c.Merge(context.Background(), pr, "merge", true)
+			out, err := w.c.Merge(context.Background(), pr, head, "merge", true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +127,7 @@ func TestMergeQueue(t *testing.T) {
 					}
 				}
 			}
-			sha, err := w.c.WaitMerged(context.Background(), pr)
+			sha, err := w.c.WaitMerged(context.Background(), pr, head)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -181,12 +181,12 @@ func TestMergeRefusals(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t, tc.set)
-			w.prBranch("1.1.0")
+			head := w.prBranch("1.1.0")
 			pr := w.ensurePR("1.1.0")
 			if tc.before != nil {
 				tc.before(w, pr)
 			}
-			_, err := w.c.Merge(context.Background(), pr, "squash", true)
+			_, err := w.c.Merge(context.Background(), pr, head, "squash", true)
 			var hinted interface{ Hint() string }
 			if err == nil || !errors.As(err, &hinted) {
 				t.Fatalf("Merge error = %v, want one with a hint", err)
@@ -241,13 +241,13 @@ func TestWaitMergedStopsWhenThePRWillNotMerge(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t, tc.set)
-			w.prBranch("1.1.0")
+			head := w.prBranch("1.1.0")
 			pr := w.ensurePR("1.1.0")
 			if tc.set.MergeQueue {
 				must(t, w.sim.SetChecksPassing(fullRepo, false))
 				must(t, w.sim.UpdateRepo(fullRepo, func(s *githubsim.RepoSettings) { s.RequiredChecks = nil }))
 			}
-			if _, err := w.c.Merge(context.Background(), pr, "squash", true); err != nil {
+			if _, err := w.c.Merge(context.Background(), pr, head, "squash", true); err != nil {
 				t.Fatal(err)
 			}
 			w.clock.onSleep = func(n int) {
@@ -255,7 +255,7 @@ func TestWaitMergedStopsWhenThePRWillNotMerge(t *testing.T) {
 					tc.during(w, pr)
 				}
 			}
-			_, err := w.c.WaitMerged(context.Background(), pr)
+			_, err := w.c.WaitMerged(context.Background(), pr, head)
 			var closed *ClosedError
 			if !errors.As(err, &closed) {
 				t.Fatalf("WaitMerged error = %v, want *ClosedError", err)
@@ -271,9 +271,9 @@ func TestMergeWaitsOutUnknownMergeState(t *testing.T) {
 	t.Parallel()
 	set := githubsim.RepoSettings{UnknownReads: 2}
 	w := newWorld(t, set)
-	w.prBranch("1.1.0")
+	head := w.prBranch("1.1.0")
 	pr := w.ensurePR("1.1.0")
-	out, err := w.c.Merge(context.Background(), pr, "squash", true)
+	out, err := w.c.Merge(context.Background(), pr, head, "squash", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,9 +290,9 @@ func TestWaitMergedWarnsWhenChecksNeverStart(t *testing.T) {
 	set := protectedMain
 	set.ChecksNeverStart = true
 	w := newWorld(t, set)
-	w.prBranch("1.1.0")
+	head := w.prBranch("1.1.0")
 	pr := w.ensurePR("1.1.0")
-	if _, err := w.c.Merge(context.Background(), pr, "squash", true); err != nil {
+	if _, err := w.c.Merge(context.Background(), pr, head, "squash", true); err != nil {
 		t.Fatal(err)
 	}
 	w.clock.onSleep = func(n int) {
@@ -300,7 +300,7 @@ func TestWaitMergedWarnsWhenChecksNeverStart(t *testing.T) {
 			must(t, w.sim.SetChecksPassing(fullRepo, true))
 		}
 	}
-	if _, err := w.c.WaitMerged(context.Background(), pr); err != nil {
+	if _, err := w.c.WaitMerged(context.Background(), pr, head); err != nil {
 		t.Fatal(err)
 	}
 	logs := w.logs.text()
@@ -315,9 +315,9 @@ func TestWaitMergedWarnsWhenChecksNeverStart(t *testing.T) {
 func TestWaitMergedEndsWithTheContext(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, protectedMain)
-	w.prBranch("1.1.0")
+	head := w.prBranch("1.1.0")
 	pr := w.ensurePR("1.1.0")
-	if _, err := w.c.Merge(context.Background(), pr, "squash", true); err != nil {
+	if _, err := w.c.Merge(context.Background(), pr, head, "squash", true); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -326,7 +326,7 @@ func TestWaitMergedEndsWithTheContext(t *testing.T) {
 			cancel()
 		}
 	}
-	_, err := w.c.WaitMerged(ctx, pr)
+	_, err := w.c.WaitMerged(ctx, pr, head)
 	var to *WaitTimeoutError
 	if !errors.As(err, &to) || !errors.Is(err, context.Canceled) || to.Last != "blocked" {
 		t.Errorf("WaitMerged error = %v, want a WaitTimeoutError (last state blocked) wrapping context.Canceled", err)
@@ -336,17 +336,17 @@ func TestWaitMergedEndsWithTheContext(t *testing.T) {
 func TestMergeWithoutAutoMergeLeavesThePROpen(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, protectedMain)
-	w.prBranch("1.1.0")
+	head := w.prBranch("1.1.0")
 	pr := w.ensurePR("1.1.0")
 	w.sim.ResetRequests()
-	out, err := w.c.Merge(context.Background(), pr, "rebase", false)
+	out, err := w.c.Merge(context.Background(), pr, head, "rebase", false)
 	if err != nil || out.Action != ActionNone {
 		t.Errorf("Merge = %+v, %v; want action none", out, err)
 	}
 	if n := w.sim.TotalRequests(); n != 0 {
 		t.Errorf("made %d requests, want 0", n)
 	}
-	if _, err := w.c.Merge(context.Background(), pr, "fast-forward", true); err == nil || !strings.Contains(err.Error(), `merge-method "fast-forward" is not one of merge, squash, rebase`) {
+	if _, err := w.c.Merge(context.Background(), pr, head, "fast-forward", true); err == nil || !strings.Contains(err.Error(), `merge-method "fast-forward" is not one of merge, squash, rebase`) {
 		t.Errorf("bad method error = %v", err)
 	}
 }
@@ -372,9 +372,9 @@ func TestPRRunRequestBudget(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t, tc.set)
 			w.sim.ResetRequests()
-			w.prBranch("1.1.0")
+			head := w.prBranch("1.1.0")
 			pr := w.ensurePR("1.1.0")
-			out, err := w.c.Merge(context.Background(), pr, "squash", true)
+			out, err := w.c.Merge(context.Background(), pr, head, "squash", true)
 			if err != nil || out.Action != tc.wantAction {
 				t.Fatalf("Merge = %+v, %v; want %s", out, err, tc.wantAction)
 			}
@@ -385,7 +385,7 @@ func TestPRRunRequestBudget(t *testing.T) {
 			}
 			sha := out.MergeCommit
 			if sha == "" {
-				if sha, err = w.c.WaitMerged(context.Background(), pr); err != nil {
+				if sha, err = w.c.WaitMerged(context.Background(), pr, head); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -404,9 +404,9 @@ func TestPRRunRequestBudget(t *testing.T) {
 func TestMergeUnstableMergesNow(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, githubsim.RepoSettings{OptionalChecksFail: true})
-	w.prBranch("1.1.0")
+	head := w.prBranch("1.1.0")
 	pr := w.ensurePR("1.1.0")
-	out, err := w.c.Merge(context.Background(), pr, "squash", true)
+	out, err := w.c.Merge(context.Background(), pr, head, "squash", true)
 	if err != nil || out.Action != ActionMerged || out.MergeCommit != w.head("main") {
 		t.Errorf("Merge = %+v, %v; want merged at once as main's head", out, err)
 	}
@@ -429,10 +429,10 @@ func TestMergeCleanStatusRace(t *testing.T) {
 		return http.DefaultTransport.RoundTrip(r)
 	})
 	w = newWorld(t, protectedMain, WithHTTPClient(&http.Client{Transport: hook}))
-	w.prBranch("1.1.0")
+	head := w.prBranch("1.1.0")
 	pr := w.ensurePR("1.1.0")
 	w.sim.ResetRequests()
-	out, err := w.c.Merge(context.Background(), pr, "merge", true)
+	out, err := w.c.Merge(context.Background(), pr, head, "merge", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,15 +457,15 @@ func TestSecondRunKeepsAutoMergeAndWorksOnGHESURLs(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.c = ghes
-	w.prBranch("1.1.0")
+	head := w.prBranch("1.1.0")
 	pr := w.ensurePR("1.1.0")
-	if out, err := w.c.Merge(context.Background(), pr, "squash", true); err != nil || out.Action != ActionAutoMerge {
+	if out, err := w.c.Merge(context.Background(), pr, head, "squash", true); err != nil || out.Action != ActionAutoMerge {
 		t.Fatalf("first Merge = %+v, %v", out, err)
 	}
-	w.prBranch("1.2.0")
+	head = w.prBranch("1.2.0")
 	pr = w.ensurePR("1.2.0")
 	w.sim.ResetRequests()
-	out, err := w.c.Merge(context.Background(), pr, "squash", true)
+	out, err := w.c.Merge(context.Background(), pr, head, "squash", true)
 	if err != nil || out.Action != ActionAutoMerge {
 		t.Fatalf("second Merge = %+v, %v", out, err)
 	}
@@ -473,7 +473,7 @@ func TestSecondRunKeepsAutoMergeAndWorksOnGHESURLs(t *testing.T) {
 		t.Errorf("second Merge requests (-want +got):\n%s", diff)
 	}
 	must(t, w.sim.SetChecksPassing(fullRepo, true))
-	sha, err := w.c.WaitMerged(context.Background(), pr)
+	sha, err := w.c.WaitMerged(context.Background(), pr, head)
 	if err != nil || !strings.Contains(w.show(sha, kfile), "newTag: 1.2.0") {
 		t.Errorf("WaitMerged = %s, %v; want the merge of the newest change", sha, err)
 	}

@@ -92,7 +92,7 @@ func TestEnsurePRAdoptsThePROpenedMeanwhile(t *testing.T) {
 		t.Errorf("EnsurePR = #%d created=%v updated=%v, want #1 adopted and updated", pr.Number, pr.Created, pr.Updated)
 	}
 	prs := w.pulls()
-	if len(prs) != 1 || prs[0].Title != "Promote ghcr.io/acme/web:1.1.0 to main" {
+	if len(prs) != 1 || prs[0].Title != "Deploy ghcr.io/acme/web:1.1.0 to apps/web/overlays/production" {
 		t.Errorf("pull requests = %+v, want the one PR with our title", prs)
 	}
 	if got := w.sim.Requests()["POST /repos/{owner}/{repo}/pulls"]; got != 2 {
@@ -140,7 +140,7 @@ func TestBadTokenIsNamedWithoutTheToken(t *testing.T) {
 	if strings.Contains(err.Error(), "ghp_wrongWrongWrong") || strings.Contains(hinted.Hint(), "ghp_") {
 		t.Errorf("the token leaked into %q", err)
 	}
-	_, err = bad.Merge(context.Background(), &PR{Owner: owner, Repo: repoName, Number: 1, BaseRef: "main"}, "squash", true)
+	_, err = bad.Merge(context.Background(), &PR{Owner: owner, Repo: repoName, Number: 1, BaseRef: "main"}, strings.Repeat("a", 40), "squash", true)
 	if err == nil || !errors.As(err, &hinted) || strings.Contains(err.Error(), "ghp_wrongWrongWrong") {
 		t.Errorf("GraphQL error = %v, want a hinted error without the token", err)
 	}

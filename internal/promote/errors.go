@@ -30,6 +30,32 @@ func (e *hintError) Error() string { return e.err.Error() }
 func (e *hintError) Unwrap() error { return e.err }
 func (e *hintError) Hint() string  { return e.hint }
 
+// replacedError means the pull request merged but the branch does not hold
+// our images: a later change replaced them.
+type replacedError struct {
+	number       int
+	merge        string
+	branch, head string
+	lost         []kustomize.Change // Old: the value on the branch, New: ours
+}
+
+func (e *replacedError) Error() string {
+	at := short(e.head)
+	if e.head != e.merge {
+		at += " (after the merge)"
+	}
+	parts := make([]string, len(e.lost))
+	for i, c := range e.lost {
+		parts[i] = fmt.Sprintf("%s: %s is %s, not our %s", c.File, c.Image, orNone(c.Old), c.New)
+	}
+	return fmt.Sprintf("pull request #%d merged as %s, but a later change replaced our images on %s at %s: %s; not confirming someone else's commit",
+		e.number, short(e.merge), e.branch, at, strings.Join(parts, "; "))
+}
+
+func (e *replacedError) Hint() string {
+	return "look at what landed on " + e.branch + " after the pull request; run the promotion again if these images should still be deployed"
+}
+
 // Request turns the images and overlays of cfg into an edit request,
 // validating every image argument with internal/image (bare names with
 // promote-from) and refusing the same image twice. The error joins one

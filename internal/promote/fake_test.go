@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -172,7 +173,18 @@ type fakeGitHub struct {
 	specs    []PRSpec
 	merges   []string
 	prs      map[string]*PR
+	// beforeWait runs before WaitMerged looks: a later run rebuilding the
+	// pull request branch, say.
+	beforeWait func(r *fakeRemote)
+	// afterMerge runs after a merge: a later change landing on the base.
+	afterMerge func(r *fakeRemote)
+	// unpinned merges whatever head the branch has, as a client that does
+	// not pass expectedHeadOid would.
+	unpinned bool
 }
+
+// errSuperseded is what the adapter reports when the head is not ours.
+var errSuperseded = errors.New("superseded by a later run that updated pull request #7")
 
 func (g *fakeGitHub) EnsurePR(_ context.Context, spec PRSpec) (*PR, error) {
 	g.specs = append(g.specs, spec)
@@ -188,26 +200,37 @@ func (g *fakeGitHub) EnsurePR(_ context.Context, spec PRSpec) (*PR, error) {
 	return pr, nil
 }
 
-func (g *fakeGitHub) Merge(_ context.Context, pr *PR, method string, autoMerge bool) (*MergeOutcome, error) {
+func (g *fakeGitHub) Merge(_ context.Context, pr *PR, head, method string, autoMerge bool) (*MergeOutcome, error) {
 	g.merges = append(g.merges, method)
 	if g.mergeNow {
-		sha, err := g.merge(pr)
+		sha, err := g.merge(pr, head)
 		return &MergeOutcome{Merged: true, SHA: sha}, err
 	}
 	return &MergeOutcome{AutoMerge: true}, nil
 }
 
-func (g *fakeGitHub) WaitMerged(_ context.Context, pr *PR) (string, error) {
+func (g *fakeGitHub) WaitMerged(_ context.Context, pr *PR, head string) (string, error) {
 	g.waits++
-	return g.merge(pr)
+	if g.beforeWait != nil {
+		g.r.mu.Lock()
+		g.beforeWait(g.r)
+		g.r.mu.Unlock()
+	}
+	return g.merge(pr, head)
 }
 
-func (g *fakeGitHub) merge(pr *PR) (string, error) {
+func (g *fakeGitHub) merge(pr *PR, ours string) (string, error) {
 	g.r.mu.Lock()
 	defer g.r.mu.Unlock()
+	if g.r.branches[pr.HeadRef] != ours && !g.unpinned {
+		return "", errSuperseded
+	}
 	head := g.r.commits[g.r.branches[pr.HeadRef]]
 	sha := g.r.store(&fakeCommit{parent: g.r.branches[pr.BaseRef], files: maps.Clone(head.files), msg: "Merge pull request"})
 	g.r.branches[pr.BaseRef] = sha
+	if g.afterMerge != nil {
+		g.afterMerge(g.r)
+	}
 	return sha, nil
 }
 

@@ -51,11 +51,14 @@ type GitHub interface {
 	// EnsurePR opens the pull request for spec.Head, or adopts the open one.
 	EnsurePR(ctx context.Context, spec PRSpec) (*PR, error)
 	// Merge enables auto-merge (or the merge queue), or merges at once where
-	// GitHub allows it.
-	Merge(ctx context.Context, pr *PR, method string, autoMerge bool) (*MergeOutcome, error)
-	// WaitMerged blocks until the pull request is merged and returns the
-	// merge commit on the base branch.
-	WaitMerged(ctx context.Context, pr *PR) (string, error)
+	// GitHub allows it, pinned to head, our commit on the pull request
+	// branch: when the branch holds another commit (a later run rebuilt it)
+	// it fails and merges nothing.
+	Merge(ctx context.Context, pr *PR, head, method string, autoMerge bool) (*MergeOutcome, error)
+	// WaitMerged blocks until the pull request is merged with head as its
+	// head and returns the merge commit on the base branch; when the head
+	// became another commit it fails at once.
+	WaitMerged(ctx context.Context, pr *PR, head string) (string, error)
 	// CommitOnBranch makes a commit through the API (shown as Verified); a
 	// moved head is marked ErrStaleData.
 	CommitOnBranch(ctx context.Context, spec CommitSpec) (string, error)

@@ -21,6 +21,9 @@ type lander struct {
 	snap Snapshot
 	edit *kustomize.Result
 	pr   *PR
+	// made is the git commit last made for the edit, on the snapshot head
+	// madeOn: the pull request path reuses the commit a refused push made.
+	made, madeOn string
 }
 
 // land pushes (push, auto) and falls back to the pull request path (auto on
@@ -152,11 +155,15 @@ func (l *lander) commit(ctx context.Context, target string, force bool) (string,
 		if err != nil {
 			return "", fmt.Errorf("committing on %q through the API: %w", target, err)
 		}
+		l.p.logf("committed %s on %s through the API (base %s)", short(sha), target, short(l.snap.Head()))
 		return sha, nil
 	}
-	sha, err := l.snap.Commit(l.files(), msg, Author{Name: l.cfg.AuthorName, Email: l.cfg.AuthorEmail})
-	if err != nil {
-		return "", fmt.Errorf("making the commit: %w", err)
+	sha := l.made
+	if sha == "" || l.madeOn != l.snap.Head() {
+		if sha, err = l.snap.Commit(l.files(), msg, Author{Name: l.cfg.AuthorName, Email: l.cfg.AuthorEmail}); err != nil {
+			return "", fmt.Errorf("making the commit: %w", err)
+		}
+		l.made, l.madeOn = sha, l.snap.Head()
 	}
 	if force {
 		err = l.snap.PushForce(ctx, sha, target)
@@ -178,7 +185,6 @@ func (l *lander) landPush(ctx context.Context) error {
 			return err
 		}
 		l.res.CommitSHA, l.res.Revision, l.res.LandedBy = sha, sha, LandedByPush
-		l.p.logf("pushed %s to %s (attempt %d)", short(sha), branch, l.res.Attempts)
 		return nil
 	})
 	if done {
@@ -205,7 +211,6 @@ func (l *lander) landPR(ctx context.Context) error {
 			return err
 		}
 		l.res.CommitSHA, l.res.LandedBy = sha, LandedByPullRequest
-		l.p.logf("committed %s on %s (base %s)", short(sha), prBranch, short(l.snap.Head()))
 		return nil
 	})
 	if done {
@@ -227,23 +232,55 @@ func (l *lander) landPR(ctx context.Context) error {
 	if !l.cfg.AutoMerge {
 		return nil
 	}
-	out, err := l.p.gh.Merge(ctx, pr, string(l.cfg.MergeMethod), true)
+	out, err := l.p.gh.Merge(ctx, pr, l.res.CommitSHA, string(l.cfg.MergeMethod), true)
 	if err != nil {
 		return fmt.Errorf("merging pull request #%d: %w", pr.Number, err)
 	}
 	if out.Merged {
 		l.res.Merged, l.res.Revision = true, out.SHA
+		return l.checkMerged(ctx)
 	}
 	return nil
 }
 
-// waitMerged waits until the pull request is merged: the merge commit is the
-// revision.
+// waitMerged waits until the pull request is merged with our commit as its
+// head: the merge commit is the revision, once the branch shows our images.
 func (l *lander) waitMerged(ctx context.Context) error {
-	sha, err := l.p.gh.WaitMerged(ctx, l.pr)
+	sha, err := l.p.gh.WaitMerged(ctx, l.pr, l.res.CommitSHA)
 	if err != nil {
 		return fmt.Errorf("waiting for pull request #%d to merge: %w", l.pr.Number, err)
 	}
 	l.res.Merged, l.res.Revision = true, sha
+	return l.checkMerged(ctx)
+}
+
+// checkMerged fetches the branch after the merge and re-runs our edit there:
+// every image we set must still have our value, or Argo CD would confirm
+// someone else's change under our name. An entry whose value is ours but
+// whose source moved since (promote-from) counts as ours.
+func (l *lander) checkMerged(ctx context.Context) error {
+	branch := l.res.Branch
+	snap, err := l.p.repo.Fetch(ctx, branch)
+	if err != nil {
+		return fmt.Errorf("fetching %q to check the merge of pull request #%d: %w", branch, l.res.PullRequestNumber, err)
+	}
+	edit, err := kustomize.Edit(snap.FS(), l.req)
+	if err != nil {
+		return fmt.Errorf("checking the overlays at %s after the merge: %w", short(snap.Head()), err)
+	}
+	ours := map[[2]string]string{}
+	for _, c := range l.res.Changes {
+		ours[[2]string{c.File, c.Image}] = c.New
+	}
+	var lost []kustomize.Change
+	for _, c := range edit.Changes {
+		if want, ok := ours[[2]string{c.File, c.Image}]; !ok || c.Old != want {
+			lost = append(lost, c)
+		}
+	}
+	if len(lost) > 0 {
+		return &replacedError{number: l.res.PullRequestNumber, merge: l.res.Revision, branch: branch, head: snap.Head(), lost: lost}
+	}
+	l.p.logf("checked: %s at %s holds our images", branch, short(snap.Head()))
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -386,5 +387,116 @@ func TestRunPullRequestMergedAtOnceSkipsTheWait(t *testing.T) {
 		if tm.Phase == PhaseMerge {
 			t.Error("a merge phase ran for a pull request merged at once")
 		}
+	}
+}
+
+// TestRunPullRequestNeverConfirmsAnotherRunsChange: two runs share the pull
+// request of a target. When a later run rebuilt the branch, this run must
+// not report its merge as ours (a), and whatever merged, the branch must
+// hold our images before Argo CD is asked (b).
+func TestRunPullRequestNeverConfirmsAnotherRunsChange(t *testing.T) {
+	t.Parallel()
+	prBranch := PRBranch("main", []string{"apps/user-service/overlays/production"})
+	laterRun := func(branch string) func(r *fakeRemote) {
+		return func(r *fakeRemote) {
+			base := r.branches["main"]
+			files := maps.Clone(r.commits[base].files)
+			files[prodUser] = []byte(strings.NewReplacer("1.4.0", "1.4.3", "1.4.2", "1.4.3").Replace(string(files[prodUser])))
+			r.branches[branch] = r.store(&fakeCommit{parent: base, files: files, msg: "Deploy 1.4.3"})
+		}
+	}
+	tests := []struct {
+		name       string
+		gh         fakeGitHub
+		wantErr    string
+		wantMerged bool
+		deployed   bool
+	}{
+		{
+			name:    "a later run rebuilt the branch: superseded",
+			gh:      fakeGitHub{beforeWait: laterRun(prBranch)},
+			wantErr: "waiting for pull request #7 to merge: superseded by a later run that updated pull request #7",
+		},
+		{
+			name:       "GitHub merged the later run's head",
+			gh:         fakeGitHub{beforeWait: laterRun(prBranch), unpinned: true},
+			wantErr:    "pull request #7 merged as MERGE, but a later change replaced our images on main at MERGE: " + prodUser + ": ghcr.io/acme/user-service is ghcr.io/acme/user-service:1.4.3, not our ghcr.io/acme/user-service:1.4.2; not confirming someone else's commit",
+			wantMerged: true,
+		},
+		{
+			name:       "a later change on main replaced ours after the merge",
+			gh:         fakeGitHub{afterMerge: laterRun("main")},
+			wantErr:    "pull request #7 merged as MERGE, but a later change replaced our images on main at HEAD (after the merge): " + prodUser + ": ghcr.io/acme/user-service is ghcr.io/acme/user-service:1.4.3, not our ghcr.io/acme/user-service:1.4.2; not confirming someone else's commit",
+			wantMerged: true,
+		},
+		{
+			name: "an unrelated change on main after the merge",
+			gh: fakeGitHub{afterMerge: func(r *fakeRemote) {
+				base := r.branches["main"]
+				files := maps.Clone(r.commits[base].files)
+				files["README.md"] = []byte("other\n")
+				r.branches["main"] = r.store(&fakeCommit{parent: base, files: files, msg: "docs"})
+			}},
+			wantMerged: true, deployed: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newFakeRemote(t, "main")
+			gh := tc.gh
+			gh.r = r
+			argo := &fakeArgo{}
+			cfg := testConfig(func(c *config.Config) { c.Mode, c.ArgoCDApps = config.ModePullRequest, []string{"app"} })
+			res, err := New(r, WithRetry(fastRetry), WithGitHub(&gh), WithArgoCD(argo)).Run(context.Background(), cfg)
+			if tc.wantErr == "" {
+				if err != nil || !res.Deployed || len(argo.specs) != 1 {
+					t.Fatalf("Run = deployed %v, %v; want deployed", res.Deployed, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Run succeeded (deployed=%v); want %q", res.Deployed, tc.wantErr)
+			}
+			got := err.Error()
+			if res.Revision != "" {
+				got = strings.ReplaceAll(got, short(res.Revision), "MERGE")
+			}
+			got = strings.ReplaceAll(got, short(r.branches["main"]), "HEAD")
+			if got != tc.wantErr {
+				t.Errorf("error:\n%s\nwant:\n%s", got, tc.wantErr)
+			}
+			if res.Deployed || len(argo.specs) != 0 || res.Merged != tc.wantMerged {
+				t.Errorf("deployed=%v merged=%v Argo CD asked %d times; want deployed=false merged=%v, Argo CD not asked", res.Deployed, res.Merged, len(argo.specs), tc.wantMerged)
+			}
+			var h interface{ Hint() string }
+			if tc.wantMerged && (!errors.As(err, &h) || h.Hint() == "") {
+				t.Errorf("the replaced error has no hint")
+			}
+			if exit := errors.As(err, new(interface{ BadInput() bool })); exit {
+				t.Errorf("a lost race is not bad input")
+			}
+		})
+	}
+}
+
+// TestRunAutoReusesTheRefusedCommit: in auto mode the commit the protected
+// branch refused goes to the pull request branch as it is, not made again.
+func TestRunAutoReusesTheRefusedCommit(t *testing.T) {
+	t.Parallel()
+	r := newFakeRemote(t, "main")
+	r.protected["main"] = true
+	before := len(r.commits)
+	gh := &fakeGitHub{r: r}
+	res, err := New(r, WithRetry(fastRetry), WithGitHub(gh)).Run(context.Background(), testConfig(func(c *config.Config) { c.Mode = config.ModeAuto }))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	// Our commit and the merge commit, nothing else.
+	if got := len(r.commits) - before; got != 2 {
+		t.Errorf("%d commits were made, want 2 (ours, reused for the pull request, and the merge)", got)
+	}
+	if c := r.commits[res.CommitSHA]; c == nil || c.parent != res.Base {
+		t.Errorf("the pull request's commit %s is not ours on the base", res.CommitSHA)
 	}
 }

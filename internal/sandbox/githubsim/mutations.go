@@ -273,6 +273,9 @@ func (q *rootResolver) EnqueuePullRequest(ctx context.Context, args struct{ Inpu
 	if !r.hasQueue(p.base) {
 		return nil, gqlErr("UNPROCESSABLE", "The base branch %s does not use a merge queue", p.base)
 	}
+	if in.ExpectedHeadOid != nil && string(*in.ExpectedHeadOid) != r.headSHA(ctx, p) {
+		return nil, gqlErr("UNPROCESSABLE", "Head branch was modified. Review and try the merge again.")
+	}
 	if state := r.mergeState(ctx, p, false); !mergeableNow(state) {
 		return nil, gqlErr("UNPROCESSABLE", "%s", fmt.Sprintf("Pull request is not mergeable: %s", strings.ToLower(state)))
 	}
