@@ -25,7 +25,8 @@
 // numeric-looking value that is newly written is quoted ("1234").
 //
 // [Validate] runs a kustomize build of each overlay over a read-only
-// filesys.FileSystem that reads lazily from the fs.FS and sees the edited
-// bytes. [WriteFiles] writes edits inside an [os.Root], never through a
+// filesys.FileSystem that reads lazily from the fs.FS, reads each file
+// once for all builds, and sees the edited bytes; the builds run in
+// parallel (GOMAXPROCS at a time) and failures come back in overlay order. [WriteFiles] writes edits inside an [os.Root], never through a
 // symlink, keeping the file mode.
 package kustomize

@@ -270,17 +270,24 @@ func readFile(fsys fs.FS, o overlay) ([]byte, error) {
 // parallel calls fn(0..n-1) on as many goroutines as there are CPUs and
 // returns when all are done.
 func parallel(n int, fn func(i int)) {
+	parallelWith(n, func() struct{} { return struct{}{} }, func(_ struct{}, i int) { fn(i) })
+}
+
+// parallelWith is parallel where each goroutine first makes a state of its
+// own with newState (a value that must not be shared) and hands it to fn.
+func parallelWith[S any](n int, newState func() S, fn func(s S, i int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
+			s := newState()
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= n {
 					return
 				}
-				fn(i)
+				fn(s, i)
 			}
 		})
 	}

@@ -9,8 +9,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -21,10 +24,32 @@ var errReadOnly = errors.New("read-only file system")
 
 // overlayFS is a read-only kustomize filesys.FileSystem over an fs.FS,
 // with some files replaced by edited bytes. It reads lazily: only what
-// kustomize asks for. Paths are absolute, "/" being the root of fsys.
+// kustomize asks for, each file and each Stat once however many builds
+// ask (a base shared by a thousand overlays is read once). It is safe for
+// parallel builds. Paths are absolute, "/" being the root of fsys.
 type overlayFS struct {
 	fsys  fs.FS
 	files map[string][]byte // slash path relative to the root -> content
+
+	reads  sync.Map // relative path -> *cached[[]byte]
+	stats  sync.Map // relative path -> *cached[fs.FileInfo]
+	schema atomic.Bool
+}
+
+// cached is one answer of fsys, computed once.
+type cached[T any] struct {
+	once sync.Once
+	val  T
+	err  error
+}
+
+// load returns the answer for key in m, computing it with fn the first
+// time; concurrent callers for the same key wait for that one call.
+func load[T any](m *sync.Map, key string, fn func() (T, error)) (T, error) {
+	v, _ := m.LoadOrStore(key, &cached[T]{})
+	c := v.(*cached[T])
+	c.once.Do(func() { c.val, c.err = fn() })
+	return c.val, c.err
 }
 
 var _ filesys.FileSystem = (*overlayFS)(nil)
@@ -35,6 +60,17 @@ func newOverlayFS(fsys fs.FS, edits []FileEdit) *overlayFS {
 		o.files[path.Clean(e.Path)] = e.After
 	}
 	return o
+}
+
+// namesSchema reports whether a kustomization file read so far mentions
+// openapi: kustomize then changes its process-wide schema during a build.
+func (o *overlayFS) namesSchema() bool { return o.schema.Load() }
+
+// noteRead watches the kustomization files kustomize reads for openapi.
+func (o *overlayFS) noteRead(r string, data []byte) {
+	if slices.Contains(fileNames, path.Base(r)) && bytes.Contains(data, []byte("openapi")) {
+		o.schema.Store(true)
+	}
 }
 
 // rel turns a kustomize path into an fs.FS path.
@@ -61,7 +97,7 @@ func (o *overlayFS) stat(p string) (fs.FileInfo, string, error) {
 	if data, ok := o.files[r]; ok {
 		return memInfo{name: path.Base(r), size: int64(len(data))}, r, nil
 	}
-	fi, err := fs.Stat(o.fsys, r)
+	fi, err := load(&o.stats, r, func() (fs.FileInfo, error) { return fs.Stat(o.fsys, r) })
 	return fi, r, err
 }
 
@@ -154,10 +190,16 @@ func (o *overlayFS) ReadFile(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if data, ok := o.files[r]; ok {
-		return bytes.Clone(data), nil
+	data, ok := o.files[r]
+	if !ok {
+		data, err = load(&o.reads, r, func() ([]byte, error) { return fs.ReadFile(o.fsys, r) })
+		if err != nil {
+			return nil, err
+		}
 	}
-	return fs.ReadFile(o.fsys, r)
+	o.noteRead(r, data)
+	// kustomize owns what it is given; the cache keeps its own copy.
+	return bytes.Clone(data), nil
 }
 
 // Walk walks the tree under p in lexical order.

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // countingFS counts the files opened through it.
@@ -95,5 +98,96 @@ func TestValidateOutputUsesEdit(t *testing.T) {
 	edit := []FileEdit{{Path: "o/kustomization.yaml", After: []byte("resources:\n- cm.yaml\n- nope.yaml\n")}}
 	if err := Validate(fsys, edit, []string{"o"}); err == nil || !strings.Contains(err.Error(), "nope.yaml") {
 		t.Errorf("Validate = %v; want kustomize's complaint about nope.yaml", err)
+	}
+}
+
+// sharedBaseTree is n overlays o00..o(n-1) over one shared base; the
+// overlays listed in broken name a resource that does not exist.
+func sharedBaseTree(n int, broken ...int) fstest.MapFS {
+	m := fstest.MapFS{
+		"base/kustomization.yaml": file("resources:\n- deployment.yaml\n- service.yaml\n"),
+		"base/deployment.yaml":    file("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: web\n"),
+		"base/service.yaml":       file("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n"),
+	}
+	for i := range n {
+		k := fmt.Sprintf("namespace: o%02d\nresources:\n- ../base\nimages:\n- name: web\n  newTag: \"1\"\n", i)
+		if slices.Contains(broken, i) {
+			k += "patches:\n- path: missing.yaml\n"
+		}
+		m[fmt.Sprintf("o%02d/kustomization.yaml", i)] = file(k)
+	}
+	return m
+}
+
+// TestValidateParallel builds many overlays over one base: failures come
+// back in the order of the overlays whatever order the builds end in,
+// and the shared base is read once, not once per overlay.
+func TestValidateParallel(t *testing.T) {
+	t.Parallel()
+	const n = 40
+	tests := []struct {
+		name   string
+		broken []int
+	}{
+		{name: "all good"},
+		{name: "three broken", broken: []int{3, 17, 31}},
+		{name: "first and last broken", broken: []int{0, n - 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := &countingFS{FS: sharedBaseTree(n, tc.broken...), opened: map[string]int{}}
+			var want []string
+			for _, i := range tc.broken {
+				want = append(want, fmt.Sprintf("o%02d", i))
+			}
+			var got []string
+			err := Validate(c, nil, []string{"o*"})
+			if err != nil {
+				for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+					var be *BuildError
+					if !errors.As(e, &be) {
+						t.Fatalf("error %v: want a *BuildError", e)
+					}
+					got = append(got, be.Overlay)
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("failed overlays (-want +got):\n%s", diff)
+			}
+			// One Stat and one read at most, however many overlays use it.
+			for _, p := range []string{"base/kustomization.yaml", "base/deployment.yaml", "base/service.yaml"} {
+				if c.opened[p] > 2 {
+					t.Errorf("%s opened %d times for %d overlays; want at most 2", p, c.opened[p], n)
+				}
+			}
+		})
+	}
+}
+
+// TestValidateOpenAPI: a kustomization naming an openapi schema changes
+// kustomize's process-wide schema, so the overlays are built again one at
+// a time; the result is the same as for any other tree.
+func TestValidateOpenAPI(t *testing.T) {
+	t.Parallel()
+	m := sharedBaseTree(6, 4)
+	m["o02/kustomization.yaml"] = file("openapi:\n  version: v1.21.2\nresources:\n- ../base\n")
+	kfs := newOverlayFS(m, nil)
+	if _, err := kfs.ReadFile("/o01/kustomization.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if kfs.namesSchema() {
+		t.Errorf("namesSchema after reading a kustomization without openapi = true")
+	}
+	if _, err := kfs.ReadFile("/o02/kustomization.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if !kfs.namesSchema() {
+		t.Errorf("namesSchema after reading a kustomization with openapi = false")
+	}
+	err := Validate(m, nil, []string{"o*"})
+	var be *BuildError
+	if !errors.As(err, &be) || be.Overlay != "o04" || len(err.(interface{ Unwrap() []error }).Unwrap()) != 1 {
+		t.Errorf("Validate = %v; want one failure, o04's", err)
 	}
 }
