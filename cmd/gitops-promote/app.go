@@ -107,15 +107,15 @@ func (e *env) printError(err error) {
 	if exitCode(err) == 2 && hint != "" && !strings.Contains(msg, "\n") {
 		// Bad input stays one line naming the input, with what to do.
 		fmt.Fprintf(e.stderr, "error: %s; %s\n", msg, hint)
-		hint = ""
 	} else {
 		for line := range strings.SplitSeq(msg, "\n") {
 			fmt.Fprintf(e.stderr, "error: %s\n", line)
 		}
+		if hint != "" {
+			fmt.Fprintf(e.stderr, "hint: %s\n", hint)
+		}
 	}
-	if hint != "" {
-		fmt.Fprintf(e.stderr, "hint: %s\n", hint)
-	}
+	// The annotation keeps the what-to-do in every case.
 	if e.getenv("GITHUB_ACTIONS") == "true" {
 		text := msg
 		if hint != "" {

@@ -34,6 +34,9 @@ func TestExitCodeAndErrorLines(t *testing.T) {
 		{name: "runner annotates once", err: hinted{}, runner: true, code: 1,
 			wantStderr: "error: push refused\nhint: use mode: pull-request (or auto)\n",
 			wantStdout: "::error title=gitops-promote::push refused%0Ause mode: pull-request (or auto)\n"},
+		{name: "runner keeps the hint of one-line bad input", err: fmt.Errorf("overlays: %w", hinted{bad: true}), runner: true, code: 2,
+			wantStderr: "error: overlays: push refused; use mode: pull-request (or auto)\n",
+			wantStdout: "::error title=gitops-promote::overlays: push refused%0Ause mode: pull-request (or auto)\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

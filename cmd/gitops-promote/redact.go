@@ -4,6 +4,8 @@ import (
 	"io"
 	"strings"
 	"sync"
+
+	"github.com/gitops-promote/gitops-promote/internal/actionio"
 )
 
 // redactor replaces secrets with *** in everything written through the
@@ -47,4 +49,22 @@ func (w *redactWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// hideSecrets redacts secrets from everything written, and in a runner also
+// masks them in the job log (::add-mask:: on the raw stdout).
+func (e *env) hideSecrets(a *actionio.IO, runner bool, secrets ...string) error {
+	e.redact.add(secrets...)
+	if !runner {
+		return nil
+	}
+	return a.AddMask(secrets...)
+}
+
+// sessionHider is the onSession of adapters: an Argo CD session token
+// obtained by login is hidden like the configured secrets.
+func (e *env) sessionHider(a *actionio.IO, runner bool) func(string) {
+	return func(token string) {
+		_ = e.hideSecrets(a, runner, token) // masking is best effort once the run is under way
+	}
 }

@@ -65,7 +65,7 @@ func headline(res *promote.Result, err error) string {
 	case !res.Changed:
 		return "nothing to change: the images are already set"
 	case res.DryRun:
-		return "dry run: the diff above was not landed"
+		return "dry run: nothing was landed"
 	case res.Deployed:
 		return fmt.Sprintf("deployed %s on %s", short(res.Revision), res.Branch)
 	case res.Revision != "":
@@ -129,7 +129,7 @@ func stepSummary(res *promote.Result, err error, hint string) string {
 		b.WriteString("\n")
 	}
 	if res.DryRun && len(res.Files) > 0 {
-		b.WriteString("<details><summary>diff</summary>\n\n```diff\n")
+		b.WriteString("<details><summary>diff (not landed)</summary>\n\n```diff\n")
 		_ = writeDiff(&b, res.Files)
 		b.WriteString("```\n</details>\n\n")
 	}

@@ -40,19 +40,16 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		cfg, err = config.Load(lookup, config.WithGetenv(e.getenv), config.ForVerb(config.VerbRun))
 	}
 	if cfg != nil {
-		e.redact.add(cfg.Secrets()...)
-		if runner {
-			if merr := a.AddMask(cfg.Secrets()...); merr != nil {
-				return merr
-			}
+		if merr := e.hideSecrets(a, runner, cfg.Secrets()...); merr != nil {
+			return merr
 		}
 	}
-	if err != nil {
+	if err := inputProblems(cfg, err); err != nil {
 		return err
 	}
 
 	prog := newProgress(e, a, runner)
-	opts, repo, err := adapters(cfg, e.getenv, prog.logf)
+	opts, repo, err := adapters(cfg, e.getenv, prog.logf, e.sessionHider(a, runner))
 	if err != nil {
 		return err
 	}

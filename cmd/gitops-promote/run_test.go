@@ -297,7 +297,7 @@ func TestRunTerminalSummaryAndDryRun(t *testing.T) {
 	if !strings.Contains(r.stdout, "-    newTag: \"1.4.0\" # promoted from staging\n+    newTag: \"1.4.2\" # promoted from staging\n") {
 		t.Errorf("dry run diff:\n%s", r.stdout)
 	}
-	if !strings.Contains(r.stderr, "dry run: the diff above was not landed") {
+	if !strings.Contains(r.stderr, "dry run: nothing was landed") {
 		t.Errorf("dry run summary:\n%s", r.stderr)
 	}
 

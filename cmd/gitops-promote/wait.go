@@ -25,15 +25,19 @@ func runWait(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg, err := config.Load(lookup, config.WithGetenv(e.getenv), config.ForVerb(config.VerbWait))
+	// rawStdout: ::add-mask:: must name the secret (the redactor would hide it).
+	a := actionio.New(actionio.WithGetenv(e.getenv), actionio.WithWriter(e.rawStdout))
+	runner := a.InRunner()
 	if cfg != nil {
-		e.redact.add(cfg.Secrets()...)
+		if merr := e.hideSecrets(a, runner, cfg.Secrets()...); merr != nil {
+			return merr
+		}
 	}
-	if err != nil {
+	if err := inputProblems(cfg, err); err != nil {
 		return err
 	}
-	a := actionio.New(actionio.WithGetenv(e.getenv), actionio.WithWriter(e.stdout))
 	prog := newProgress(e, a, false)
-	opts, repo, err := adapters(cfg, e.getenv, prog.logf)
+	opts, repo, err := adapters(cfg, e.getenv, prog.logf, e.sessionHider(a, runner))
 	if err != nil {
 		return err
 	}
@@ -41,7 +45,7 @@ func runWait(ctx context.Context, e *env, args []string) error {
 	if exitCode(waitErr) == 2 {
 		return waitErr
 	}
-	if a.InRunner() && e.getenv("GITHUB_OUTPUT") != "" {
+	if runner && e.getenv("GITHUB_OUTPUT") != "" {
 		if werr := a.SetOutputs([]actionio.Output{{Name: "revision", Value: res.Revision}, {Name: "deployed", Value: fmt.Sprint(res.Deployed)}}); werr != nil && waitErr == nil {
 			return werr
 		}

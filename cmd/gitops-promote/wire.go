@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -22,7 +23,8 @@ import (
 type repoAdapter struct{ r *gitrepo.Remote }
 
 func (a repoAdapter) DefaultBranch(ctx context.Context) (string, error) {
-	return a.r.DefaultBranch(ctx)
+	b, err := a.r.DefaultBranch(ctx)
+	return b, markGit(err)
 }
 
 func (a repoAdapter) Fetch(ctx context.Context, branch string) (promote.Snapshot, error) {
@@ -34,7 +36,8 @@ func (a repoAdapter) Fetch(ctx context.Context, branch string) (promote.Snapshot
 }
 
 func (a repoAdapter) Contains(ctx context.Context, branch, rev, ancestor string) (bool, error) {
-	return a.r.Contains(ctx, branch, rev, ancestor)
+	ok, err := a.r.Contains(ctx, branch, rev, ancestor)
+	return ok, markGit(err)
 }
 
 // snapAdapter is promote.Snapshot over a gitrepo.Snapshot.
@@ -59,7 +62,12 @@ func (a snapAdapter) PushForce(ctx context.Context, sha, branch string) error {
 	return markGit(a.s.PushForce(ctx, sha, branch))
 }
 
+// networkHint is what to do when the git server stayed unreachable through
+// gitrepo's own retries.
+const networkHint = "the git server could not be reached: check repository-url and the network; the run can be retried safely"
+
 func markGit(err error) error {
+	var ne *gitrepo.NetworkError
 	switch {
 	case err == nil:
 		return nil
@@ -67,8 +75,35 @@ func markGit(err error) error {
 		return promote.Mark(err, promote.ErrNonFastForward)
 	case errors.Is(err, gitrepo.ErrProtectedBranch):
 		return promote.Mark(err, promote.ErrProtected)
+	case errors.As(err, &ne):
+		return &hintedError{err: err, hint: networkHint}
 	}
 	return err
+}
+
+// hintedError adds what to do to an error; errors.As still finds what it
+// wraps (a *gitrepo.NetworkError stays Temporary for promote's retries).
+type hintedError struct {
+	err  error
+	hint string
+}
+
+func (e *hintedError) Error() string { return e.err.Error() }
+func (e *hintedError) Unwrap() error { return e.err }
+func (e *hintedError) Hint() string  { return e.hint }
+
+// gitLogf is the log of gitrepo. Its retry line names the operation, then
+// quotes the error, which starts with the same words ("reading the default
+// branch of URL: attempt 1 failed (reading the default branch of URL:
+// network error: ...)"): the repeat inside the parentheses is dropped.
+func gitLogf(logf func(string, ...any)) func(string, ...any) {
+	return func(format string, args ...any) {
+		line := fmt.Sprintf(format, args...)
+		if what, rest, ok := strings.Cut(line, ": attempt "); ok {
+			line = what + ": attempt " + strings.Replace(rest, "("+what+": ", "(", 1)
+		}
+		logf("%s", line)
+	}
 }
 
 // githubAdapter is promote.GitHub over a github.Client for one repository.
@@ -203,10 +238,11 @@ func ownerRepo(cfg *config.Config) (string, string, error) {
 }
 
 // adapters builds the pipeline's dependencies from cfg.
-func adapters(cfg *config.Config, getenv func(string) string, logf func(string, ...any)) ([]promote.Option, promote.Repo, error) {
+// onSession, when not nil, hears an Argo CD session token obtained by login.
+func adapters(cfg *config.Config, getenv func(string) string, logf func(string, ...any), onSession func(string)) ([]promote.Option, promote.Repo, error) {
 	var repo promote.Repo
 	if cfg.RepositoryURL != "" {
-		r, err := gitrepo.New(cfg.RepositoryURL, gitrepo.WithToken(cfg.Token), gitrepo.WithLogf(logf))
+		r, err := gitrepo.New(cfg.RepositoryURL, gitrepo.WithToken(cfg.Token), gitrepo.WithLogf(gitLogf(logf)))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -226,18 +262,9 @@ func adapters(cfg *config.Config, getenv func(string) string, logf func(string, 
 			run: github.RunLink{ServerURL: getenv("GITHUB_SERVER_URL"), Repository: getenv("GITHUB_REPOSITORY"), RunID: getenv("GITHUB_RUN_ID")}}))
 	}
 	if cfg.ArgoCDServer != "" {
-		aopts := []argocd.Option{argocd.WithLogf(logf)}
-		switch {
-		case cfg.ArgoCDToken != "":
-			aopts = append(aopts, argocd.WithToken(cfg.ArgoCDToken))
-		case cfg.ArgoCDUsername != "":
-			aopts = append(aopts, argocd.WithLogin(cfg.ArgoCDUsername, cfg.ArgoCDPassword))
-		}
-		if cfg.ArgoCDCA != "" {
-			aopts = append(aopts, argocd.WithCA(cfg.ArgoCDCA))
-		}
-		if cfg.ArgoCDInsecure {
-			aopts = append(aopts, argocd.WithInsecure())
+		aopts, err := argoOptions(cfg, logf, onSession)
+		if err != nil {
+			return nil, nil, err
 		}
 		c, err := argocd.New(cfg.ArgoCDServer, aopts...)
 		if err != nil {
@@ -246,4 +273,33 @@ func adapters(cfg *config.Config, getenv func(string) string, logf func(string, 
 		opts = append(opts, promote.WithArgoCD(argoAdapter{c: c}))
 	}
 	return opts, repo, nil
+}
+
+// argoOptions turns the Argo CD inputs into client options. With a login,
+// onSession (when not nil) hears the session token Argo CD hands out, so it
+// can be redacted and masked like the configured secrets: the client then
+// gets an HTTP client built here, with the same TLS settings argocd.WithCA
+// and argocd.WithInsecure would give it.
+func argoOptions(cfg *config.Config, logf func(string, ...any), onSession func(string)) ([]argocd.Option, error) {
+	aopts := []argocd.Option{argocd.WithLogf(logf)}
+	switch {
+	case cfg.ArgoCDToken != "":
+		aopts = append(aopts, argocd.WithToken(cfg.ArgoCDToken))
+	case cfg.ArgoCDUsername != "":
+		aopts = append(aopts, argocd.WithLogin(cfg.ArgoCDUsername, cfg.ArgoCDPassword))
+	}
+	if cfg.ArgoCDUsername != "" && cfg.ArgoCDToken == "" && onSession != nil {
+		tr, err := argoTransport(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return append(aopts, argocd.WithHTTPClient(&http.Client{Transport: &sessionSniffer{base: tr, onToken: onSession}})), nil
+	}
+	if cfg.ArgoCDCA != "" {
+		aopts = append(aopts, argocd.WithCA(cfg.ArgoCDCA))
+	}
+	if cfg.ArgoCDInsecure {
+		aopts = append(aopts, argocd.WithInsecure())
+	}
+	return aopts, nil
 }
