@@ -88,6 +88,13 @@ func TestE2EAutoGoesThroughAPullRequestToArgoCD(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
+	// API economy (issue 4): the whole pull-request run (open, auto-merge,
+	// wait, merged) stays within 12 GitHub requests.
+	if n := w.GitHub.TotalRequests(); n > 12 {
+		t.Errorf("the run made %d GitHub requests, want at most 12:\n%s", n, w.GitHub.RequestLines())
+	} else {
+		t.Logf("the run made %d GitHub requests:\n%s", n, w.GitHub.RequestLines())
+	}
 	head, err := w.Git.Head(w.Repo, "main")
 	if err != nil {
 		t.Fatal(err)

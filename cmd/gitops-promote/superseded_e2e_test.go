@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitops-promote/gitops-promote/internal/promote"
+	"github.com/gitops-promote/gitops-promote/internal/sandbox"
+)
+
+// startBinary runs the binary in the background; the result arrives on
+// the channel when it exits.
+func startBinary(t *testing.T, env map[string]string, args ...string) <-chan runResult {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = env["GITHUB_WORKSPACE"]
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %v: %v", args, err)
+	}
+	done := make(chan runResult, 1)
+	go func() {
+		err := cmd.Wait()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			code = -1
+		}
+		done <- runResult{stdout: stdout.String(), stderr: stderr.String(), code: code}
+	}()
+	return done
+}
+
+// waitFor polls cond every 20 ms for up to a minute.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(time.Minute); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting until %s", what)
+}
+
+// TestE2ELaterRunSupersedesTheSharedPullRequest: two runs promote the same
+// overlay with different tags. Run A opens the pull request and arms
+// auto-merge; run B rebuilds the shared branch with its own tag before the
+// checks pass; GitHub then merges B's head. A must end with exit 1 saying it
+// was superseded (not merged, not deployed); B lands and is confirmed.
+func TestE2ELaterRunSupersedesTheSharedPullRequest(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("end to end: waits for merge polls")
+	}
+	w := startWorld(t)
+	prBranch := promote.PRBranch(sandbox.Branch, []string{userProd})
+	inputs := func(image string) map[string]string {
+		in := worldInputs(w, "user-service-production")
+		in["mode"], in["images"] = "pull-request", image
+		return in
+	}
+	envA, outA, _ := runnerEnv(t, inputs(userImage))
+	doneA := startBinary(t, envA, "run")
+	var headA string
+	waitFor(t, "run A armed auto-merge on its pull request", func() bool {
+		pulls, err := w.GitHub.Pulls(w.Repo)
+		if err != nil || len(pulls) != 1 || pulls[0].AutoMerge == "" {
+			return false
+		}
+		headA, err = w.Git.Head(w.Repo, prBranch)
+		return err == nil
+	})
+
+	const imageB = "ghcr.io/acme/user-service:1.4.3"
+	envB, outB, _ := runnerEnv(t, inputs(imageB))
+	doneB := startBinary(t, envB, "run")
+	waitFor(t, "run B rebuilt the pull request branch", func() bool {
+		h, err := w.Git.Head(w.Repo, prBranch)
+		return err == nil && h != headA
+	})
+	if err := w.GitHub.SetChecksPassing(w.Repo, true); err != nil { // GitHub merges the head it has: B's
+		t.Fatal(err)
+	}
+
+	a, b := <-doneA, <-doneB
+	t.Logf("run A stderr:\n%s\nrun B job log:\n%s", a.stderr, b.stdout)
+	if a.code != 1 {
+		t.Errorf("run A: exit %d, want 1", a.code)
+	}
+	var annotations []string
+	for _, line := range strings.Split(a.stdout, "\n") {
+		if strings.HasPrefix(line, "::error") {
+			annotations = append(annotations, line)
+		}
+	}
+	want := "superseded by a later run that updated pull request #1"
+	if len(annotations) != 1 || !strings.Contains(annotations[0], want) || !strings.Contains(annotations[0], headA[:12]) {
+		t.Errorf("run A annotations %q, want one saying our commit %s was %s", annotations, headA[:12], want)
+	}
+	gotA := readOutputs(t, outA)
+	if gotA["commit-sha"] != headA || gotA["merged"] != "false" || gotA["revision"] != "" || gotA["deployed"] != "false" || gotA["pull-request-number"] != "1" {
+		t.Errorf("run A outputs %v; want its commit, pull request 1, merged=false, no revision, deployed=false", gotA)
+	}
+
+	if b.code != 0 {
+		t.Fatalf("run B: exit %d\nstderr:\n%s", b.code, b.stderr)
+	}
+	head, err := w.Git.Head(w.Repo, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotB := readOutputs(t, outB)
+	if gotB["merged"] != "true" || gotB["revision"] != head || gotB["deployed"] != "true" || gotB["pull-request-number"] != "1" {
+		t.Errorf("run B outputs %v; want pull request 1 merged as main's head %s and deployed", gotB, head)
+	}
+	file, err := w.Git.Git(t.Context(), w.Repo, "show", "main:"+userProd+"/kustomization.yaml")
+	if err != nil || !strings.Contains(file, `newTag: "1.4.3"`) {
+		t.Errorf("main's kustomization (err %v):\n%s\nwant run B's tag", err, file)
+	}
+}
