@@ -5,7 +5,8 @@
 // into memory storage; nothing is checked out and no credential is written
 // anywhere. Where the server can filter (GitHub can), only the commit and
 // its trees come; Snapshot.FS fetches the blobs of a folder when it first
-// reads one. Snapshot.Commit writes new blobs and only the trees along the
+// reads one, and after a few folders every blob of the head it still lacks,
+// by SHA in one request, as git fills in a blobless clone. Snapshot.Commit writes new blobs and only the trees along the
 // changed paths, and Snapshot.Push lands the commit as a fast-forward,
 // never forcing. Contains walks commit history fetched with growing depth.
 //

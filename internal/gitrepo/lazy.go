@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
@@ -17,6 +18,9 @@ const (
 	maxLazyFetches = 8
 	// maxBlobsPerFetch bounds the wants of one folder's fetch.
 	maxBlobsPerFetch = 1000
+	// maxWantsPerRequest bounds the wants of one request of the fetch of
+	// every file (about 50 bytes each on the wire).
+	maxWantsPerRequest = 20000
 )
 
 // blobSource hands out the blobs of a snapshot fetched without them
@@ -48,12 +52,7 @@ func (b *blobSource) ensure(dir *object.Tree, h plumbing.Hash) error {
 		return fmt.Errorf("blob %s: %w", h, plumbing.ErrObjectNotFound)
 	}
 	if b.fetches >= maxLazyFetches {
-		if err := b.fetch("fetching every file of", fetchSpec{wants: []plumbing.Hash{b.head}, depth: 1}); err != nil {
-			return err
-		}
-		b.partial = false
-		b.r.logf("fetched every file of %s", short(b.head))
-		return nil
+		return b.fetchAll()
 	}
 	wants := []plumbing.Hash{h}
 	for _, e := range dir.Entries {
@@ -72,6 +71,63 @@ func (b *blobSource) ensure(dir *object.Tree, h plumbing.Hash) error {
 		return fmt.Errorf("blob %s: the server did not send it: %w", h, plumbing.ErrObjectNotFound)
 	}
 	return nil
+}
+
+// fetchAll fetches every blob of the head that is missing, by SHA, as git
+// fills in a blobless clone: the commit and the trees, which the snapshot
+// holds already, are not sent again.
+func (b *blobSource) fetchAll() error {
+	wants, err := b.missing()
+	if err != nil {
+		return fmt.Errorf("listing the files of %s: %w", short(b.head), err)
+	}
+	for len(wants) > 0 {
+		n := min(len(wants), maxWantsPerRequest)
+		if err := b.fetch("fetching every file of", fetchSpec{wants: wants[:n]}); err != nil {
+			return err
+		}
+		wants = wants[n:]
+	}
+	b.partial = false
+	b.r.logf("fetched every file of %s", short(b.head))
+	return nil
+}
+
+// missing lists the blobs of the head's tree that the store lacks, each
+// once, in tree order.
+func (b *blobSource) missing() ([]plumbing.Hash, error) {
+	c, err := object.GetCommit(b.st, b.head)
+	if err != nil {
+		return nil, err
+	}
+	var wants []plumbing.Hash
+	seen := map[plumbing.Hash]bool{}
+	var walk func(h plumbing.Hash) error
+	walk = func(h plumbing.Hash) error {
+		if seen[h] {
+			return nil
+		}
+		seen[h] = true
+		t, err := object.GetTree(b.st, h)
+		if err != nil {
+			return fmt.Errorf("reading tree %s: %w", h, err)
+		}
+		for _, e := range t.Entries {
+			switch {
+			case e.Mode == filemode.Dir:
+				if err := walk(e.Hash); err != nil {
+					return err
+				}
+			case e.Mode.IsFile() && !seen[e.Hash]:
+				seen[e.Hash] = true
+				if !b.has(e.Hash) {
+					wants = append(wants, e.Hash)
+				}
+			}
+		}
+		return nil
+	}
+	return wants, walk(c.TreeHash)
 }
 
 // fetch runs spec into a storage of its own, then adds what came to the

@@ -3,6 +3,8 @@ package gitrepo
 import (
 	"fmt"
 	"io/fs"
+	"path"
+	"strings"
 	"sync"
 	"testing"
 
@@ -110,4 +112,55 @@ func TestFSConcurrentReads(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestMissingBlobs checks what the fetch of every file asks for: the
+// head's blobs the snapshot lacks, each once, in tree order, and nothing
+// it holds already (no commit, no tree, no blob read before).
+func TestMissingBlobs(t *testing.T) {
+	w := newWorld(t)
+	// The same bytes as apps/web/base/kustomization.yaml: one blob, two paths.
+	if _, err := w.srv.CommitFiles(repoName, "main", map[string][]byte{
+		"apps/copy/kustomization.yaml": []byte(seedFiles["apps/web/base/kustomization.yaml"]),
+	}, "copy"); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := w.remote(t, testToken).Fetch(t.Context(), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// git ls-tree -r lists in the order the walk takes; "path\tSHA" per line.
+	lsTree := func(skipDir string) []string {
+		var want []string
+		seen := map[string]bool{}
+		for _, line := range strings.Split(strings.TrimSpace(w.git(t, "ls-tree", "-r", "--format=%(objectname)\t%(path)", "main")), "\n") {
+			sha, p, _ := strings.Cut(line, "\t")
+			if !seen[sha] && !strings.HasPrefix(p, skipDir) {
+				want = append(want, sha)
+			}
+			seen[sha] = true
+		}
+		return want
+	}
+	missing := func() []string {
+		t.Helper()
+		hs, err := snap.blobs.missing()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, h := range hs {
+			got = append(got, h.String())
+		}
+		return got
+	}
+	if diff := cmp.Diff(lsTree("\x00"), missing()); diff != "" {
+		t.Errorf("missing blobs after the fetch (-want +got):\n%s", diff)
+	}
+	if _, err := fs.ReadFile(snap.FS(), prodFile); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(lsTree(path.Dir(prodFile)+"/"), missing()); diff != "" {
+		t.Errorf("missing blobs after reading %s (-want +got):\n%s", prodFile, diff)
+	}
 }
