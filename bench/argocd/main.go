@@ -156,7 +156,7 @@ func latency(ctx context.Context, n int, opts []argocdsim.Option) ([]time.Durati
 		}
 		at, ok := w.sim.DeployedAt("web-prod", rev)
 		if !ok {
-			return nil, fmt.Errorf("Wait returned before the simulator deployed %s", rev)
+			return nil, fmt.Errorf("wait returned before the simulator deployed %s", rev)
 		}
 		out = append(out, done.Sub(at))
 	}

@@ -101,7 +101,7 @@ func (c *Client) Wait(ctx context.Context, spec WaitSpec) ([]AppStatus, error) {
 	wg.Wait()
 	var keep []error
 	for _, err := range errs {
-		if err != nil && !(errors.Is(err, context.Canceled) && ctx.Err() == nil) {
+		if err != nil && (!errors.Is(err, context.Canceled) || ctx.Err() != nil) {
 			keep = append(keep, err)
 		}
 	}

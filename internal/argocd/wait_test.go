@@ -356,7 +356,7 @@ func TestDoesNotConfirm(t *testing.T) {
 				spec argocd.WaitSpec
 			)
 			if tc.setup != nil {
-				ours, c, spec = tc.setup(t, w)
+				_, c, spec = tc.setup(t, w)
 			} else {
 				w.sim.SetFailure("web-prod", tc.failure, "")
 				ours = w.push(t, "1.1.0")

@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	if *generate != "" {
 		if err := ensureGenerated(ctx, srv, *generate, spec); err != nil {
 			return err

@@ -2,6 +2,7 @@ package argocdsim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -89,7 +90,7 @@ func (r *Repo) IsAncestor(ctx context.Context, rev, ancestor string) (bool, erro
 	if err == nil {
 		return true, nil
 	}
-	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 {
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) && ee.ExitCode() == 1 {
 		return false, nil
 	}
 	return false, fmt.Errorf("checking whether %s contains %s: %w", rev, ancestor, err)

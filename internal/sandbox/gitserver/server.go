@@ -412,10 +412,10 @@ func validName(s string) bool {
 }
 
 func serviceOf(r *http.Request, rest string) string {
-	switch {
-	case rest == "/git-upload-pack", rest == "/git-receive-pack":
+	switch rest {
+	case "/git-upload-pack", "/git-receive-pack":
 		return strings.TrimPrefix(rest, "/")
-	case rest == "/info/refs":
+	case "/info/refs":
 		return r.URL.Query().Get("service")
 	}
 	return ""
