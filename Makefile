@@ -4,7 +4,7 @@ KUSTOMIZE_VERSION ?= v5.8.0
 BIN               := $(CURDIR)/bin
 KUSTOMIZE         := $(BIN)/kustomize
 
-.PHONY: test vet demo bench build
+.PHONY: test vet lint demo bench build
 
 ## test: vet, then every test with the race detector (installs the kustomize CLI for the differential test)
 test: $(KUSTOMIZE) vet
@@ -13,6 +13,14 @@ test: $(KUSTOMIZE) vet
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
+
+## lint: golangci-lint v2 with .golangci.yml (built from the module proxy on first use; slow once)
+GOLANGCI_LINT_VERSION ?= v2.15.0
+lint: $(BIN)/golangci-lint
+	$(BIN)/golangci-lint run ./...
+
+$(BIN)/golangci-lint:
+	GOBIN=$(BIN) GOFLAGS= go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
 ## demo: a full promotion on the built-in sandbox
 demo:
