@@ -176,7 +176,10 @@ func (a *githubAdapter) CommitOnBranch(ctx context.Context, s promote.CommitSpec
 }
 
 func markGitHub(err error) error {
-	var pe *github.ProtectedError
+	var (
+		pe *github.ProtectedError
+		se *github.SupersededError
+	)
 	switch {
 	case err == nil:
 		return nil
@@ -184,6 +187,8 @@ func markGitHub(err error) error {
 		return promote.Mark(err, promote.ErrStaleData)
 	case errors.As(err, &pe):
 		return promote.Mark(err, promote.ErrProtected)
+	case errors.As(err, &se):
+		return &promote.HeadMovedError{Head: se.Head, Err: err}
 	}
 	return err
 }

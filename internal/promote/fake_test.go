@@ -173,8 +173,8 @@ type fakeGitHub struct {
 	specs    []PRSpec
 	merges   []string
 	prs      map[string]*PR
-	// beforeWait runs before WaitMerged looks: a later run rebuilding the
-	// pull request branch, say.
+	// beforeWait runs before the first WaitMerged looks: a later run
+	// rebuilding the pull request branch, say.
 	beforeWait func(r *fakeRemote)
 	// afterMerge runs after a merge: a later change landing on the base.
 	afterMerge func(r *fakeRemote)
@@ -211,7 +211,7 @@ func (g *fakeGitHub) Merge(_ context.Context, pr *PR, head, method string, autoM
 
 func (g *fakeGitHub) WaitMerged(_ context.Context, pr *PR, head string) (string, error) {
 	g.waits++
-	if g.beforeWait != nil {
+	if g.beforeWait != nil && g.waits == 1 {
 		g.r.mu.Lock()
 		g.beforeWait(g.r)
 		g.r.mu.Unlock()
@@ -222,8 +222,8 @@ func (g *fakeGitHub) WaitMerged(_ context.Context, pr *PR, head string) (string,
 func (g *fakeGitHub) merge(pr *PR, ours string) (string, error) {
 	g.r.mu.Lock()
 	defer g.r.mu.Unlock()
-	if g.r.branches[pr.HeadRef] != ours && !g.unpinned {
-		return "", errSuperseded
+	if now := g.r.branches[pr.HeadRef]; now != ours && !g.unpinned {
+		return "", &HeadMovedError{Head: now, Err: errSuperseded}
 	}
 	head := g.r.commits[g.r.branches[pr.HeadRef]]
 	sha := g.r.store(&fakeCommit{parent: g.r.branches[pr.BaseRef], files: maps.Clone(head.files), msg: "Merge pull request"})

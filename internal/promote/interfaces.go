@@ -129,6 +129,21 @@ type AppStatus struct {
 	Elapsed  time.Duration // time until the verdict
 }
 
+// HeadMovedError is what a [GitHub] adapter returns from Merge or WaitMerged
+// when the pull request's head is no longer the commit given: a later run
+// rebuilt the branch, or someone added commits. Head is the new head, ""
+// when GitHub did not say.
+type HeadMovedError struct {
+	Head string
+	Err  error // the adapter's error, with its message and hint
+}
+
+// Error implements error.
+func (e *HeadMovedError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the adapter's error.
+func (e *HeadMovedError) Unwrap() error { return e.Err }
+
 // Marks that adapters put on their errors with [Mark].
 var (
 	// ErrNonFastForward: the branch moved since the fetch (a lost race).

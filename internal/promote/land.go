@@ -245,13 +245,36 @@ func (l *lander) landPR(ctx context.Context) error {
 
 // waitMerged waits until the pull request is merged with our commit as its
 // head: the merge commit is the revision, once the branch shows our images.
+// Commits added on top of ours (GitHub's "Update branch", a person's fix)
+// keep the wait going with the new head; a head that does not descend from
+// our commit (a later run rebuilt the branch) ends it.
 func (l *lander) waitMerged(ctx context.Context) error {
-	sha, err := l.p.gh.WaitMerged(ctx, l.pr, l.res.CommitSHA)
-	if err != nil {
-		return fmt.Errorf("waiting for pull request #%d to merge: %w", l.pr.Number, err)
+	head := l.res.CommitSHA
+	for {
+		sha, err := l.p.gh.WaitMerged(ctx, l.pr, head)
+		var moved *HeadMovedError
+		if errors.As(err, &moved) && moved.Head != "" && moved.Head != head && l.builtOnOurs(ctx, moved.Head) {
+			l.p.logf("pull request #%d: %s was added on top of our commit; waiting for that head to merge", l.pr.Number, short(moved.Head))
+			head = moved.Head
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("waiting for pull request #%d to merge: %w", l.pr.Number, err)
+		}
+		l.res.Merged, l.res.Revision = true, sha
+		return l.checkMerged(ctx)
 	}
-	l.res.Merged, l.res.Revision = true, sha
-	return l.checkMerged(ctx)
+}
+
+// builtOnOurs reports whether our commit is in the history of head, the
+// pull request branch's new head. Not knowing counts as no.
+func (l *lander) builtOnOurs(ctx context.Context, head string) bool {
+	ok, err := l.p.repo.Contains(ctx, l.res.PRBranch, head, l.res.CommitSHA)
+	if err != nil {
+		l.p.logf("pull request #%d: could not tell whether %s builds on our commit: %v", l.pr.Number, short(head), err)
+		return false
+	}
+	return ok
 }
 
 // checkMerged fetches the branch after the merge and re-runs our edit there:

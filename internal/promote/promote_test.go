@@ -430,6 +430,16 @@ func TestRunPullRequestNeverConfirmsAnotherRunsChange(t *testing.T) {
 			wantMerged: true,
 		},
 		{
+			name: "a commit added on top of ours keeps the wait",
+			gh: fakeGitHub{beforeWait: func(r *fakeRemote) {
+				ours := r.branches[prBranch]
+				files := maps.Clone(r.commits[ours].files)
+				files["README.md"] = []byte("updated from main\n")
+				r.branches[prBranch] = r.store(&fakeCommit{parent: ours, files: files, msg: "Merge branch 'main' into " + prBranch})
+			}},
+			wantMerged: true, deployed: true,
+		},
+		{
 			name: "an unrelated change on main after the merge",
 			gh: fakeGitHub{afterMerge: func(r *fakeRemote) {
 				base := r.branches["main"]
