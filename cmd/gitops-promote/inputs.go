@@ -57,12 +57,12 @@ func checkArgoCD(cfg *config.Config) error {
 	return nil
 }
 
-// flatten lists the errors of a tree of joined errors, leaves first-level.
+// flatten lists the leaves of a tree of joined errors, in order.
 func flatten(err error) []error {
 	if err == nil {
 		return nil
 	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
+	if j, ok := err.(interface{ Unwrap() []error }); ok { //nolint:errorlint // walking the tree of joined errors itself
 		var out []error
 		for _, e := range j.Unwrap() {
 			out = append(out, flatten(e)...)

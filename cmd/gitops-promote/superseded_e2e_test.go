@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -31,7 +32,8 @@ func startBinary(t *testing.T, env map[string]string, args ...string) <-chan run
 	go func() {
 		err := cmd.Wait()
 		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			code = ee.ExitCode()
 		} else if err != nil {
 			code = -1
@@ -84,9 +86,13 @@ func TestE2ELaterRunSupersedesTheSharedPullRequest(t *testing.T) {
 	const imageB = "ghcr.io/acme/user-service:1.4.3"
 	envB, outB, _ := runnerEnv(t, inputs(imageB))
 	doneB := startBinary(t, envB, "run")
-	waitFor(t, "run B rebuilt the pull request branch", func() bool {
+	waitFor(t, "run B rebuilt the pull request branch and adopted the pull request", func() bool {
 		h, err := w.Git.Head(w.Repo, prBranch)
-		return err == nil && h != headA
+		if err != nil || h == headA {
+			return false
+		}
+		pulls, err := w.GitHub.Pulls(w.Repo)
+		return err == nil && len(pulls) == 1 && strings.Contains(pulls[0].Title, imageB) // B's EnsurePR retitled it
 	})
 	if err := w.GitHub.SetChecksPassing(w.Repo, true); err != nil { // GitHub merges the head it has: B's
 		t.Fatal(err)

@@ -261,7 +261,7 @@ func (a *fakeArgo) Wait(ctx context.Context, spec WaitSpec) ([]AppStatus, error)
 	a.specs = append(a.specs, spec)
 	ok, err := spec.Contains(ctx, spec.Revision, spec.Revision)
 	if err != nil || !ok {
-		return nil, fmt.Errorf("revision not found: %v", err)
+		return nil, fmt.Errorf("revision not found: %w", err)
 	}
 	var out []AppStatus
 	for _, app := range spec.Apps {

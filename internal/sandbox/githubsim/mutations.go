@@ -2,6 +2,7 @@ package githubsim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -98,7 +99,8 @@ func (q *rootResolver) CreateCommitOnBranch(ctx context.Context, args struct{ In
 	}
 	tree, err := r.git.applyChanges(ctx, head, changes)
 	if err != nil {
-		if pm, ok := err.(errPathMissing); ok {
+		var pm errPathMissing
+		if errors.As(err, &pm) {
 			return nil, gqlErr("UNPROCESSABLE", "A path was requested for deletion which does not exist as of commit oid `%s`: %s", head, pm.path)
 		}
 		return nil, err
@@ -237,7 +239,8 @@ func (q *rootResolver) MergePullRequest(ctx context.Context, args struct{ Input 
 		expected = string(*in.ExpectedHeadOid)
 	}
 	if err := q.s.merge(ctx, r, p, in.MergeMethod, deref(in.CommitHeadline), deref(in.CommitBody), expected); err != nil {
-		if me, ok := err.(*mergeError); ok {
+		var me *mergeError
+		if errors.As(err, &me) {
 			return nil, gqlErr(me.typ, "%s", me.msg)
 		}
 		return nil, err

@@ -2,6 +2,7 @@ package githubsim
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -419,7 +420,8 @@ func (s *Server) mergePull(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.merge(r.Context(), repo, p, in.MergeMethod, in.CommitTitle, in.CommitMessage, in.SHA); err != nil {
 		status, msg := http.StatusInternalServerError, err.Error()
-		if me, ok := err.(*mergeError); ok {
+		var me *mergeError
+		if errors.As(err, &me) {
 			status = me.status
 		}
 		writeJSON(w, status, apiError{Message: msg, DocumentationURL: doc, Status: strconv.Itoa(status)})
