@@ -119,6 +119,16 @@ func sharedBaseTree(n int, broken ...int) fstest.MapFS {
 	return m
 }
 
+// joined returns the errors err joins.
+func joined(t *testing.T, err error) []error {
+	t.Helper()
+	var j interface{ Unwrap() []error }
+	if !errors.As(err, &j) {
+		t.Fatalf("error %v: want errors.Join of build errors", err)
+	}
+	return j.Unwrap()
+}
+
 // TestValidateParallel builds many overlays over one base: failures come
 // back in the order of the overlays whatever order the builds end in,
 // and the shared base is read once, not once per overlay.
@@ -144,7 +154,7 @@ func TestValidateParallel(t *testing.T) {
 			var got []string
 			err := Validate(c, nil, []string{"o*"})
 			if err != nil {
-				for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+				for _, e := range joined(t, err) {
 					var be *BuildError
 					if !errors.As(e, &be) {
 						t.Fatalf("error %v: want a *BuildError", e)
@@ -187,7 +197,7 @@ func TestValidateOpenAPI(t *testing.T) {
 	}
 	err := Validate(m, nil, []string{"o*"})
 	var be *BuildError
-	if !errors.As(err, &be) || be.Overlay != "o04" || len(err.(interface{ Unwrap() []error }).Unwrap()) != 1 {
+	if !errors.As(err, &be) || be.Overlay != "o04" || len(joined(t, err)) != 1 {
 		t.Errorf("Validate = %v; want one failure, o04's", err)
 	}
 }
