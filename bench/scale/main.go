@@ -4,7 +4,8 @@
 // the sandbox git server (git http-backend) on 127.0.0.1. Each run does
 // what the run verb does, through the same packages: Fetch the branch head
 // into memory (blobs on demand), kustomize.Edit over the snapshot's FS,
-// kustomize.Validate of every edited overlay, Commit, Push. It prints the
+// kustomize.Validate of every edited overlay (and again with the same
+// Validator, as a retry would), Commit, Push. It prints the
 // time of each phase per run, and the medians.
 //
 //	go run ./bench/scale                        # 1,250 prod overlays, 3 runs
@@ -142,7 +143,7 @@ func generate(srv *gitserver.Server, f flags) error {
 }
 
 // phases are the measured steps of one run, in order.
-var phases = []string{"fetch", "edit", "validate", "commit", "push", "total"}
+var phases = []string{"fetch", "edit", "validate", "revalidate", "commit", "push", "total"}
 
 func measure(ctx context.Context, f flags, url string) error {
 	opts := []gitrepo.Option{gitrepo.WithToken(f.token)}
@@ -222,7 +223,13 @@ func once(ctx context.Context, f flags, remote *gitrepo.Remote, ref image.Ref, a
 		return nil, fmt.Errorf("edit changed %d files; want %d", len(res.Files), f.lay.apps())
 	}
 	if f.validate {
-		if err := step("validate", func() error { return kustomize.Validate(snap.FS(), res.Files, res.Overlays) }); err != nil {
+		v := kustomize.NewValidator()
+		if err := step("validate", func() error { return v.Validate(snap.FS(), res.Files, res.Overlays) }); err != nil {
+			return nil, err
+		}
+		// What a retry after a lost push race pays where the overlays'
+		// inputs did not change: the Validator checks, builds nothing.
+		if err := step("revalidate", func() error { return v.Validate(snap.FS(), res.Files, res.Overlays) }); err != nil {
 			return nil, err
 		}
 	}
@@ -245,6 +252,6 @@ func once(ctx context.Context, f flags, remote *gitrepo.Remote, ref image.Ref, a
 			return nil, err
 		}
 	}
-	got["total"] = time.Since(start)
+	got["total"] = time.Since(start) - got["revalidate"] // a run validates once
 	return got, nil
 }

@@ -27,6 +27,8 @@
 // [Validate] runs a kustomize build of each overlay over a read-only
 // filesys.FileSystem that reads lazily from the fs.FS, reads each file
 // once for all builds, and sees the edited bytes; the builds run in
-// parallel (GOMAXPROCS at a time) and failures come back in overlay order. [WriteFiles] writes edits inside an [os.Root], never through a
+// parallel (GOMAXPROCS at a time) and failures come back in overlay order.
+// A [Validator] does the same and remembers what each build read, so that
+// validating again after a retry's re-edit builds only what changed. [WriteFiles] writes edits inside an [os.Root], never through a
 // symlink, keeping the file mode.
 package kustomize

@@ -6,6 +6,7 @@ import (
 	"path"
 
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
 // Validate builds each overlay with kustomize (krusty, in process) over
@@ -19,28 +20,58 @@ import (
 // kustomize keeps the OpenAPI schema of a build in process-wide state, so
 // where a kustomization read during the builds names an openapi schema,
 // the overlays are built again one after the other and those results are
-// the ones returned.
+// the ones returned. Validate remembers nothing between calls; see
+// Validator.
 func Validate(fsys fs.FS, edits []FileEdit, overlays []string) error {
+	return NewValidator().Validate(fsys, edits, overlays)
+}
+
+// Validate is the package's Validate, building only the overlays whose
+// inputs changed since this Validator last built them.
+func (v *Validator) Validate(fsys fs.FS, edits []FileEdit, overlays []string) error {
 	ovs, err := resolveOverlays(fsys, overlays)
 	if err != nil {
 		return err
 	}
 	kfs := newOverlayFS(fsys, edits)
 	errs := make([]error, len(ovs))
-	build := func(k *krusty.Kustomizer, i int) {
-		if _, err := k.Run(kfs, path.Join("/", ovs[i].dir)); err != nil {
-			errs[i] = &BuildError{Overlay: ovs[i].dir, Err: err}
+	builds := make([]*build, len(ovs))
+	parallelWith(len(ovs), newKustomizer, func(k *krusty.Kustomizer, i int) {
+		if prev := v.lookup(ovs[i].dir); prev != nil && prev.still(kfs) {
+			builds[i], errs[i] = prev, prev.err
+			return
 		}
-	}
-	parallelWith(len(ovs), newKustomizer, build)
+		rec := &recordingFS{overlayFS: kfs}
+		errs[i] = v.run(k, rec, ovs[i].dir)
+		if !rec.opaque {
+			builds[i] = &build{inputs: rec.inputs, err: errs[i]}
+		}
+	})
 	if kfs.namesSchema() && len(ovs) > 1 {
 		k := newKustomizer()
 		for i := range ovs {
-			errs[i] = nil
-			build(k, i)
+			errs[i], builds[i] = v.run(k, kfs, ovs[i].dir), nil
+		}
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for i, o := range ovs {
+		if builds[i] != nil {
+			v.memo[o.dir] = builds[i]
+		} else {
+			delete(v.memo, o.dir)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// run builds one overlay.
+func (v *Validator) run(k *krusty.Kustomizer, kfs filesys.FileSystem, dir string) error {
+	v.builds.Add(1)
+	if _, err := k.Run(kfs, path.Join("/", dir)); err != nil {
+		return &BuildError{Overlay: dir, Err: err}
+	}
+	return nil
 }
 
 func newKustomizer() *krusty.Kustomizer {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -201,3 +202,65 @@ func TestValidateOpenAPI(t *testing.T) {
 		t.Errorf("Validate = %v; want one failure, o04's", err)
 	}
 }
+
+// TestValidatorRebuildsWhatChanged validates the same overlays again and
+// again, as the retries after lost push races do, changing one thing each
+// time: only the overlays whose builds read something that changed are
+// built again, and the failures are the same as a fresh Validate's.
+func TestValidatorRebuildsWhatChanged(t *testing.T) {
+	t.Parallel()
+	const n = 8
+	m := sharedBaseTree(n, 5)
+	m["o06/kustomization.yaml"] = file("resources:\n- ../base\n# see https://example.com/runbook\n")
+	v := NewValidator()
+	steps := []struct {
+		name       string
+		change     func(fstest.MapFS) fstest.MapFS
+		edits      []FileEdit
+		wantBuilds int64
+		wantFailed []string
+	}{
+		{name: "first call builds all", change: same, wantBuilds: n, wantFailed: []string{"o05"}},
+		// o06 names a URL: its build is never remembered.
+		{name: "nothing changed", change: same, wantBuilds: 1, wantFailed: []string{"o05"}},
+		{name: "one overlay edited", change: same, wantBuilds: 2, wantFailed: []string{"o02", "o05"},
+			edits: []FileEdit{{Path: "o02/kustomization.yaml", After: []byte("resources:\n- ../nope\n")}}},
+		// o05, o06, and o02 whose edit is gone.
+		{name: "the broken overlay fixed", wantBuilds: 3, wantFailed: nil, change: func(m fstest.MapFS) fstest.MapFS {
+			m = maps.Clone(m)
+			m["o05/missing.yaml"] = file("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n")
+			return m
+		}},
+		{name: "the shared base changed", wantBuilds: n, wantFailed: nil, change: func(m fstest.MapFS) fstest.MapFS {
+			m = maps.Clone(m)
+			m["base/service.yaml"] = file("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  labels:\n    a: b\n")
+			return m
+		}},
+	}
+	for _, st := range steps {
+		m = st.change(m)
+		before := v.builds.Load()
+		err := v.Validate(m, st.edits, []string{"o*"})
+		var failed []string
+		if err != nil {
+			for _, e := range joined(t, err) {
+				var be *BuildError
+				if !errors.As(e, &be) {
+					t.Fatalf("%s: error %v: want a *BuildError", st.name, e)
+				}
+				failed = append(failed, be.Overlay)
+			}
+		}
+		if diff := cmp.Diff(st.wantFailed, failed); diff != "" {
+			t.Errorf("%s: failed overlays (-want +got):\n%s", st.name, diff)
+		}
+		if fresh := Validate(m, st.edits, []string{"o*"}); fmt.Sprint(fresh) != fmt.Sprint(err) {
+			t.Errorf("%s: Validator gave %v; a fresh Validate gives %v", st.name, err, fresh)
+		}
+		if got := v.builds.Load() - before; got != st.wantBuilds {
+			t.Errorf("%s: %d builds; want %d", st.name, got, st.wantBuilds)
+		}
+	}
+}
+
+func same(m fstest.MapFS) fstest.MapFS { return m }
