@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -282,9 +281,7 @@ func adapters(cfg *config.Config, getenv func(string) string, logf func(string, 
 
 // argoOptions turns the Argo CD inputs into client options. With a login,
 // onSession (when not nil) hears the session token Argo CD hands out, so it
-// can be redacted and masked like the configured secrets: the client then
-// gets an HTTP client built here, with the same TLS settings argocd.WithCA
-// and argocd.WithInsecure would give it.
+// can be redacted and masked like the configured secrets.
 func argoOptions(cfg *config.Config, logf func(string, ...any), onSession func(string)) ([]argocd.Option, error) {
 	aopts := []argocd.Option{argocd.WithLogf(logf)}
 	switch {
@@ -293,12 +290,8 @@ func argoOptions(cfg *config.Config, logf func(string, ...any), onSession func(s
 	case cfg.ArgoCDUsername != "":
 		aopts = append(aopts, argocd.WithLogin(cfg.ArgoCDUsername, cfg.ArgoCDPassword))
 	}
-	if cfg.ArgoCDUsername != "" && cfg.ArgoCDToken == "" && onSession != nil {
-		tr, err := argoTransport(cfg)
-		if err != nil {
-			return nil, err
-		}
-		return append(aopts, argocd.WithHTTPClient(&http.Client{Transport: &sessionSniffer{base: tr, onToken: onSession}})), nil
+	if onSession != nil {
+		aopts = append(aopts, argocd.WithSessionToken(onSession))
 	}
 	if cfg.ArgoCDCA != "" {
 		aopts = append(aopts, argocd.WithCA(cfg.ArgoCDCA))

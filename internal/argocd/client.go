@@ -26,6 +26,8 @@ type Client struct {
 	now      func() time.Time
 	user     string
 	password string
+	// onSession hears each session token a login obtains (WithSessionToken).
+	onSession func(token string)
 
 	mu    sync.Mutex
 	token string // static token or the current session token
@@ -41,6 +43,7 @@ type options struct {
 	hc                    *http.Client
 	logf                  func(format string, args ...any)
 	now                   func() time.Time
+	onSession             func(token string)
 }
 
 // WithToken authenticates with an Argo CD API token (argocd-token).
@@ -52,6 +55,12 @@ func WithToken(token string) Option {
 // the session token is renewed once when Argo CD answers 401.
 func WithLogin(username, password string) Option {
 	return func(o *options) error { o.user, o.password = username, password; return nil }
+}
+
+// WithSessionToken hands every session token obtained by WithLogin to fn before the client
+// uses it, so the caller can redact and mask it like the configured secrets.
+func WithSessionToken(fn func(token string)) Option {
+	return func(o *options) error { o.onSession = fn; return nil }
 }
 
 // WithCA trusts the PEM certificates in the file at path (argocd-ca).
@@ -111,7 +120,7 @@ func New(server string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	c := &Client{base: base, hc: hc, logf: o.logf, now: o.now, user: o.user, password: o.password, token: o.token}
+	c := &Client{base: base, hc: hc, logf: o.logf, now: o.now, user: o.user, password: o.password, token: o.token, onSession: o.onSession}
 	if c.logf == nil {
 		c.logf = func(string, ...any) {}
 	}
@@ -307,6 +316,9 @@ func (c *Client) ensureSession(ctx context.Context) error {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Token == "" {
 		return fmt.Errorf("logging in to Argo CD as %q: no token in the answer", c.user)
+	}
+	if c.onSession != nil {
+		c.onSession(out.Token)
 	}
 	c.token = out.Token
 	return nil
