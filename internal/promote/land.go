@@ -20,7 +20,9 @@ type lander struct {
 	res  *Result
 	snap Snapshot
 	edit *kustomize.Result
-	pr   *PR
+	// validator remembers the builds of this run, so a retry rebuilds only what changed.
+	validator *kustomize.Validator
+	pr        *PR
 	// made is the git commit last made for the edit, on the snapshot head
 	// madeOn: the pull request path reuses the commit a refused push made.
 	made, madeOn string
@@ -115,7 +117,7 @@ func (l *lander) refresh(ctx context.Context, base string) (bool, error) {
 		return true, nil
 	}
 	if l.cfg.ValidateOverlays {
-		if err := l.p.validate(snap, edit); err != nil {
+		if err := l.p.validate(l.validator, snap, edit); err != nil {
 			return false, err
 		}
 	}

@@ -135,8 +135,11 @@ func (p *Pipeline) Run(ctx context.Context, cfg *config.Config) (*Result, error)
 		p.logf("nothing to change: every image is already set on %s", short(snap.Head()))
 		return res, nil
 	}
+	// One validator for the run: a retry after a lost race rebuilds only the overlays whose
+	// inputs changed on the new head.
+	validator := kustomize.NewValidator()
 	if cfg.ValidateOverlays {
-		if err := p.phase(res, PhaseValidate, func() error { return p.validate(snap, edit) }); err != nil {
+		if err := p.phase(res, PhaseValidate, func() error { return p.validate(validator, snap, edit) }); err != nil {
 			return res, err
 		}
 	}
@@ -145,7 +148,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg *config.Config) (*Result, error)
 		return res, nil
 	}
 
-	l := &lander{p: p, cfg: cfg, req: req, res: res, snap: snap, edit: edit}
+	l := &lander{p: p, cfg: cfg, req: req, res: res, snap: snap, edit: edit, validator: validator}
 	if err := p.phase(res, PhaseLand, func() error { return l.land(ctx) }); err != nil {
 		return res, err
 	}
@@ -190,14 +193,14 @@ func (p *Pipeline) edit(snap Snapshot, req kustomize.Request, res *Result) (*kus
 }
 
 // validate builds every overlay whose kustomization was edited.
-func (p *Pipeline) validate(snap Snapshot, edit *kustomize.Result) error {
+func (p *Pipeline) validate(v *kustomize.Validator, snap Snapshot, edit *kustomize.Result) error {
 	var overlays []string
 	for _, f := range edit.Files {
 		if d := path.Dir(f.Path); !slices.Contains(overlays, d) {
 			overlays = append(overlays, d)
 		}
 	}
-	if err := kustomize.Validate(snap.FS(), edit.Files, overlays); err != nil {
+	if err := v.Validate(snap.FS(), edit.Files, overlays); err != nil {
 		return fmt.Errorf("validating the edited overlays: %w", err)
 	}
 	p.logf("kustomize build passed for %d %s", len(overlays), plural(len(overlays), "overlay"))
