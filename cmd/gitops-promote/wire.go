@@ -91,20 +91,6 @@ func (e *hintedError) Error() string { return e.err.Error() }
 func (e *hintedError) Unwrap() error { return e.err }
 func (e *hintedError) Hint() string  { return e.hint }
 
-// gitLogf is the log of gitrepo. Its retry line names the operation, then
-// quotes the error, which starts with the same words ("reading the default
-// branch of URL: attempt 1 failed (reading the default branch of URL:
-// network error: ...)"): the repeat inside the parentheses is dropped.
-func gitLogf(logf func(string, ...any)) func(string, ...any) {
-	return func(format string, args ...any) {
-		line := fmt.Sprintf(format, args...)
-		if what, rest, ok := strings.Cut(line, ": attempt "); ok {
-			line = what + ": attempt " + strings.Replace(rest, "("+what+": ", "(", 1)
-		}
-		logf("%s", line)
-	}
-}
-
 // githubAdapter is promote.GitHub over a github.Client for one repository.
 type githubAdapter struct {
 	c           *github.Client
@@ -246,7 +232,7 @@ func ownerRepo(cfg *config.Config) (string, string, error) {
 func adapters(cfg *config.Config, getenv func(string) string, logf func(string, ...any), onSession func(string)) ([]promote.Option, promote.Repo, error) {
 	var repo promote.Repo
 	if cfg.RepositoryURL != "" {
-		r, err := gitrepo.New(cfg.RepositoryURL, gitrepo.WithToken(cfg.Token), gitrepo.WithLogf(gitLogf(logf)))
+		r, err := gitrepo.New(cfg.RepositoryURL, gitrepo.WithToken(cfg.Token), gitrepo.WithLogf(logf))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -32,7 +32,7 @@ func (r *Remote) Contains(ctx context.Context, branch, rev, ancestor string) (bo
 	// The history depths fetched in turn; 0 is all of it.
 	for _, depth := range []int{50, 200, 0} {
 		st := memory.NewStorage()
-		if _, err := retry(ctx, r, "fetching history of", func() (fetchResult, error) {
+		if _, err := retry(ctx, r, func() (fetchResult, error) {
 			// Commits only (tree:0) where the server can filter.
 			return r.fetchPack(ctx, st, fetchSpec{branch: branch, depth: depth, commitsOnly: true})
 		}); err != nil {

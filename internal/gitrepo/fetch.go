@@ -44,7 +44,7 @@ func (r *Remote) Fetch(ctx context.Context, branch string) (*Snapshot, error) {
 		return nil, err
 	}
 	st := memory.NewStorage()
-	res, err := retry(ctx, r, "fetching", func() (fetchResult, error) {
+	res, err := retry(ctx, r, func() (fetchResult, error) {
 		return r.fetchPack(ctx, st, fetchSpec{branch: branch, depth: 1, partial: true})
 	})
 	if err != nil {
@@ -205,7 +205,7 @@ func checkBranch(branch string) error {
 
 // DefaultBranch returns the branch the server's HEAD points at.
 func (r *Remote) DefaultBranch(ctx context.Context) (string, error) {
-	return retry(ctx, r, "reading the default branch of", func() (branch string, err error) {
+	return retry(ctx, r, func() (branch string, err error) {
 		op := "reading the default branch of " + r.display
 		sess, err := r.transport.NewUploadPackSession(r.ep, r.auth())
 		if err != nil {

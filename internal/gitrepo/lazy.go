@@ -134,7 +134,7 @@ func (b *blobSource) missing() ([]plumbing.Hash, error) {
 // snapshot's, so readers never see a storage being filled.
 func (b *blobSource) fetch(what string, spec fetchSpec) error {
 	st := memory.NewStorage()
-	if _, err := retry(b.ctx, b.r, what, func() (fetchResult, error) {
+	if _, err := retry(b.ctx, b.r, func() (fetchResult, error) {
 		return b.r.fetchPack(b.ctx, st, spec)
 	}); err != nil {
 		return err

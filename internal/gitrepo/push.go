@@ -61,7 +61,7 @@ func (s *Snapshot) madeCommit(sha, branch string) (plumbing.Hash, madeCommit, er
 
 func (s *Snapshot) push(ctx context.Context, h plumbing.Hash, mc madeCommit, branch string, force bool) error {
 	op := fmt.Sprintf("pushing %s to branch %q of %s", h.String()[:12], branch, s.r.display)
-	_, err := retry(ctx, s.r, "pushing to", func() (struct{}, error) {
+	_, err := retry(ctx, s.r, func() (struct{}, error) {
 		return struct{}{}, s.pushOnce(ctx, op, h, mc, branch, force)
 	})
 	if err != nil {
@@ -122,7 +122,9 @@ func (s *Snapshot) pushOnce(ctx context.Context, op string, h plumbing.Hash, mc 
 	rs, err := sess.ReceivePack(ctx, req)
 	lines := remote.Lines()
 	for _, l := range lines {
-		s.r.logf("remote: %s", l)
+		if strings.TrimSpace(l) != "" { // the server's blank spacer lines say nothing in a log
+			s.r.logf("remote: %s", l)
+		}
 	}
 	return classifyPush(op, branch, err, rs, lines)
 }

@@ -127,7 +127,7 @@ func redactURL(raw string) string {
 
 // retry runs op until it succeeds, fails for good, or the retry budget is
 // spent. Only *NetworkError is retried.
-func retry[T any](ctx context.Context, r *Remote, what string, op func() (T, error)) (T, error) {
+func retry[T any](ctx context.Context, r *Remote, op func() (T, error)) (T, error) {
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = r.initial
 	b.MaxInterval = max(r.initial, r.maxElapsed/4)
@@ -149,7 +149,8 @@ func retry[T any](ctx context.Context, r *Remote, what string, op func() (T, err
 		backoff.WithMaxTries(r.attempts),
 		backoff.WithMaxElapsedTime(r.maxElapsed),
 		backoff.WithNotify(func(err error, d time.Duration) {
-			r.logf("%s %s: attempt %d failed (%v); retrying in %s", what, r.display, attempt, err, d.Round(time.Millisecond))
+			// err already names the operation and the URL.
+			r.logf("attempt %d failed: %v; retrying in %s", attempt, err, d.Round(time.Millisecond))
 		}),
 	)
 	return v, redact(err, r.token)
