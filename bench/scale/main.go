@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	url := srv.RepoURL(repoName)
 	if f.serve {
 		fmt.Printf("ready %s token %s\n", url, f.token)

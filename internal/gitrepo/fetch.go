@@ -146,7 +146,7 @@ func (r *Remote) fetchPack(ctx context.Context, st *memory.Storage, spec fetchSp
 	if err != nil {
 		return res, classifyTransport(op, err)
 	}
-	defer resp.Close()
+	defer func() { _ = resp.Close() }() // a close error after a full read changes nothing
 	var pack io.Reader = resp
 	switch {
 	case req.Capabilities.Supports(capability.Sideband64k):

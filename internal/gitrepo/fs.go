@@ -129,14 +129,14 @@ func (t *treeFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
-	switch {
-	case e.mode == filemode.Dir:
+	switch e.mode {
+	case filemode.Dir:
 		entries, err := t.ReadDir(name)
 		if err != nil {
 			return nil, err
 		}
 		return &dirFile{info: fi, entries: entries}, nil
-	case e.mode == filemode.Regular || e.mode == filemode.Executable || e.mode == filemode.Deprecated:
+	case filemode.Regular, filemode.Executable, filemode.Deprecated:
 		data, err := t.blob(e)
 		if err != nil {
 			return nil, &fs.PathError{Op: "open", Path: name, Err: err}

@@ -127,7 +127,7 @@ func editFile(p string, data []byte, targets []target, plain plainOK) (*FileEdit
 func verify(p string, before *kfile, after []byte, targets []target) error {
 	g, err := parseFile(p, after)
 	if err != nil {
-		return fmt.Errorf("editing %q: the edit does not parse (%v); please report this", p, err)
+		return fmt.Errorf("editing %q: the edit does not parse (%w); please report this", p, err)
 	}
 	want := map[string]state{}
 	for name, items := range before.byName {

@@ -1,6 +1,7 @@
 package kustomize
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -487,7 +488,7 @@ func (f *kfile) docEnd() int {
 
 // wrap names the file in an error from the source helpers.
 func (f *kfile) wrap(err error) error {
-	if e, ok := err.(*InputError); ok {
+	if e := (*InputError)(nil); errors.As(err, &e) {
 		return badInput(e.hint, "%s: %s", f.path, e.msg)
 	}
 	return fmt.Errorf("editing %q: %w", f.path, err)

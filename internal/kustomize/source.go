@@ -178,11 +178,11 @@ func (s *source) afterColon(k *yaml.Node) (int, error) {
 // the offset of want.
 func (s *source) skipToByte(off int, want byte) (int, error) {
 	for i := off; i < len(s.b); i++ {
-		switch c := s.b[i]; {
-		case c == want:
+		switch c := s.b[i]; c {
+		case want:
 			return i, nil
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',':
-		case c == '#':
+		case ' ', '\t', '\r', '\n', ',':
+		case '#':
 			i = s.nextLine(i) - 1
 		default:
 			return 0, fmt.Errorf("offset %d: found %q looking for %q", i, c, want)
