@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -230,20 +229,6 @@ func TestDecodeStreamEvent(t *testing.T) {
 
 // TestDependencies keeps the package light: net/http only, no git, no
 // kustomize, no Argo CD module, no os/exec.
-func TestDependencies(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", ".").Output()
-	if err != nil {
-		t.Skipf("go list: %v", err)
-	}
-	for _, dep := range strings.Fields(string(out)) {
-		for _, banned := range []string{"os/exec", "github.com/argoproj/", "sigs.k8s.io/kustomize", "github.com/go-git/", "/internal/kustomize", "/internal/config", "/internal/sandbox"} {
-			if strings.Contains(dep, banned) {
-				t.Errorf("internal/argocd depends on %s", dep)
-			}
-		}
-	}
-}
-
 func TestRequestSyncAnswers(t *testing.T) {
 	tests := []struct {
 		name        string

@@ -3,10 +3,6 @@ package config
 import (
 	"errors"
 	"flag"
-	"go/parser"
-	"go/token"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -243,30 +239,6 @@ func TestGraphQLURLAndSecrets(t *testing.T) {
 	c := &Config{Token: "t", ArgoCDPassword: "p"}
 	if diff := cmp.Diff([]string{"t", "p"}, c.Secrets()); diff != "" {
 		t.Errorf("Secrets (-want +got):\n%s", diff)
-	}
-}
-
-func TestStandardLibraryOnly(t *testing.T) {
-	t.Parallel()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		af, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range af.Imports {
-			p, _ := strconv.Unquote(imp.Path.Value)
-			if first, _, _ := strings.Cut(p, "/"); strings.Contains(first, ".") || p == "os/exec" {
-				t.Errorf("%s imports %q: config uses the standard library only, without os/exec", f, p)
-			}
-		}
 	}
 }
 
