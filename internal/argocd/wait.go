@@ -253,30 +253,34 @@ func (w *waiter) onTick(ctx context.Context) error {
 func (w *waiter) first(ctx context.Context) (*Application, error) {
 	if w.spec.Refresh != "none" {
 		w.c.logf("argocd: %s: asking Argo CD to look at Git now (refresh=%s)", w.ref, w.spec.Refresh)
-		app, err := w.get(ctx, w.spec.Refresh)
-		switch {
-		case err == nil:
-			return app, nil
-		case fatal(err):
-			return nil, err
-		case ctx.Err() != nil:
-			return nil, w.timeout(ctx)
+		app, passing, err := w.firstGet(ctx, w.spec.Refresh)
+		if !passing {
+			return app, err
 		}
-		w.lastErr = err
 		w.refreshPending = true
-		w.c.logf("argocd: %s: refresh did not complete (%v); watching, and asking again with the next read", w.ref, err)
+		w.c.logf("argocd: %s: refresh did not complete (%v); watching, and asking again with the next read", w.ref, w.lastErr)
 	}
-	app, err := w.get(ctx, "")
+	app, passing, err := w.firstGet(ctx, "")
+	if !passing {
+		return app, err
+	}
+	return nil, nil
+}
+
+// firstGet reads the application once. passing is true for an error the watch can ride
+// out (kept in lastErr); otherwise app or err is the answer to return.
+func (w *waiter) firstGet(ctx context.Context, refresh string) (app *Application, passing bool, err error) {
+	app, err = w.get(ctx, refresh)
 	switch {
 	case err == nil:
-		return app, nil
+		return app, false, nil
 	case fatal(err):
-		return nil, err
+		return nil, false, err
 	case ctx.Err() != nil:
-		return nil, w.timeout(ctx)
+		return nil, false, w.timeout(ctx)
 	}
 	w.lastErr = err
-	return nil, nil
+	return nil, true, nil
 }
 
 // get reads the application, with ?refresh= when refresh is not "".
