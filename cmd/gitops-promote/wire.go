@@ -178,20 +178,20 @@ func markGitHub(err error) error {
 	return err
 }
 
-// argoAdapter is promote.ArgoCD over an argocd.Client.
-type argoAdapter struct{ c *argocd.Client }
+// argoConfirmer is a promote.Confirmer over an argocd.Client for the
+// applications of argocd-apps.
+type argoConfirmer struct {
+	c       *argocd.Client
+	apps    []argocd.AppRef
+	refresh string
+	sync    bool
+}
 
-func (a argoAdapter) Wait(ctx context.Context, s promote.WaitSpec) ([]promote.AppStatus, error) {
-	apps := make([]argocd.AppRef, 0, len(s.Apps))
-	for _, name := range s.Apps {
-		ref, err := argocd.ParseAppRef(name)
-		if err != nil {
-			return nil, err
-		}
-		apps = append(apps, ref)
-	}
+func (a *argoConfirmer) Name() string { return "Argo CD" }
+
+func (a *argoConfirmer) Confirm(ctx context.Context, s promote.ConfirmSpec) ([]promote.AppStatus, error) {
 	got, err := a.c.Wait(ctx, argocd.WaitSpec{
-		Apps: apps, Revision: s.Revision, RepoURL: s.RepoURL, Refresh: s.Refresh, Sync: s.Sync, Contains: s.Contains,
+		Apps: a.apps, Revision: s.Revision, RepoURL: s.RepoURL, Refresh: a.refresh, Sync: a.sync, Contains: s.Contains,
 	})
 	out := make([]promote.AppStatus, 0, len(got))
 	for _, st := range got {
@@ -260,7 +260,11 @@ func adapters(cfg *config.Config, getenv func(string) string, logf func(string, 
 		if err != nil {
 			return nil, nil, err
 		}
-		opts = append(opts, promote.WithArgoCD(argoAdapter{c: c}))
+		apps, err := argocd.ParseAppRefs(cfg.ArgoCDApps)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts = append(opts, promote.WithConfirmer(&argoConfirmer{c: c, apps: apps, refresh: string(cfg.ArgoCDRefresh), sync: cfg.ArgoCDSync}))
 	}
 	return opts, repo, nil
 }

@@ -87,6 +87,13 @@ type Config struct {
 	ArgoCDInsecure bool     // argocd-insecure
 	ArgoCDCA       string   // argocd-ca: a PEM file path
 
+	StatusContexts        []string // status-contexts: commit-status contexts or check-run names, * globs
+	DeploymentEnvironment string   // deployment-environment: a GitHub deployment environment
+	FluxKustomizations    []string // flux-kustomizations: [namespace/]name
+	FluxReconcile         bool     // flux-reconcile
+	Kubeconfig            string   // kubeconfig: a path, or the file's content (secret when content)
+	KubeContext           string   // kube-context
+
 	Timeout time.Duration // timeout: bound for merge plus confirmation
 
 	Revision string // revision (wait verb only)
@@ -115,6 +122,7 @@ func Default() *Config {
 		ArgoCDRefresh:    DefaultArgoCDRefresh,
 		ArgoCDSync:       DefaultArgoCDSync,
 		Timeout:          DefaultTimeout,
+		FluxReconcile:    DefaultFluxReconcile,
 	}
 	c.Author = DefaultAuthor
 	c.AuthorName, c.AuthorEmail, _ = ParseAuthor(DefaultAuthor)
@@ -130,7 +138,7 @@ func (c *Config) Secrets() []string {
 			out = append(out, s)
 		}
 	}
-	return out
+	return append(out, kubeconfigSecrets(c.Kubeconfig)...)
 }
 
 // UsesGitHubAPI reports whether the GitHub API may be used: when

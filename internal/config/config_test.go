@@ -156,6 +156,12 @@ func TestValidatePerVerb(t *testing.T) {
 		{name: "wait with a short revision", verb: VerbWait, inputs: map[string]string{"argocd-server": "http://127.0.0.1:9", "argocd-apps": "app", "revision": "abc123"}, want: `revision: got "abc123", want a full commit SHA (40 lower-case hex)`},
 		{name: "pull-request on a foreign host", verb: VerbRun, inputs: map[string]string{"images": "a:1", "overlays": "o", "repository-url": "https://git.example.com/c.git", "mode": "pull-request"}, want: "mode: pull-request needs the GitHub API, which is used only for a github.com repository-url, in a runner, or when github-api-url is given; use mode: push for other git hosts"},
 		{name: "http to a remote Argo CD", verb: VerbRun, inputs: map[string]string{"images": "a:1", "overlays": "o", "repository-url": "https://github.com/a/b.git", "argocd-server": "http://argocd.example.com", "argocd-apps": "app"}, want: `argocd-server: got "http://argocd.example.com": http:// is allowed only for localhost or 127.0.0.1, use https://`},
+		{name: "wait through GitHub statuses alone", verb: VerbWait, inputs: map[string]string{"status-contexts": "continuous-delivery/*", "github-api-url": "http://127.0.0.1:9", "repository": "a/b", "revision": strings.Repeat("a", 40)}},
+		{name: "wait through Flux alone", verb: VerbWait, inputs: map[string]string{"flux-kustomizations": "apps\nteam/web", "revision": strings.Repeat("a", 40)}},
+		{name: "statuses without the GitHub API", verb: VerbRun, inputs: map[string]string{"images": "a:1", "overlays": "o", "repository-url": "https://git.example.com/c.git", "status-contexts": "cd/app"}, want: "status-contexts: status-contexts and deployment-environment read GitHub: they need the GitHub API (a github.com repository-url, a runner, or github-api-url)"},
+		{name: "bad status patterns", verb: VerbWait, inputs: map[string]string{"status-contexts": "cd/[app\ncd/[app", "github-api-url": "http://127.0.0.1:9", "revision": strings.Repeat("a", 40)}, want: "status-contexts: got \"cd/[app\", want a context name where * matches any run of characters (the pattern is malformed)\nstatus-contexts: lists \"cd/[app\" twice"},
+		{name: "bad flux names", verb: VerbRun, inputs: map[string]string{"images": "a:1", "overlays": "o", "repository-url": "https://github.com/a/b.git", "flux-kustomizations": "Apps\na/b/c"}, want: "flux-kustomizations: got \"Apps\", want [namespace/]name in lower case (namespace default flux-system)\nflux-kustomizations: got \"a/b/c\", want [namespace/]name in lower case (namespace default flux-system)"},
+		{name: "kubeconfig without flux", verb: VerbRun, inputs: map[string]string{"images": "a:1", "overlays": "o", "repository-url": "https://github.com/a/b.git", "kubeconfig": "/k"}, want: "kubeconfig: kubeconfig and kube-context are used only with flux-kustomizations; give the Kustomizations to wait for"},
 		{name: "server without apps", verb: VerbRun, inputs: map[string]string{"images": "a:1", "overlays": "o", "repository-url": "https://github.com/a/b.git", "argocd-server": "argocd:443"}, want: "argocd-apps: required when argocd-server is set: give the applications to wait for, one per line"},
 	}
 	for _, tc := range tests {
@@ -242,13 +248,25 @@ func TestGraphQLURLAndSecrets(t *testing.T) {
 	}
 }
 
+func TestKubeconfigContentSecrets(t *testing.T) {
+	t.Parallel()
+	content := "apiVersion: v1\nusers:\n- name: ci\n  user:\n    token: \"sa-token-1\"\n    client-key-data: a2V5\n"
+	c := &Config{Kubeconfig: content}
+	if diff := cmp.Diff([]string{"sa-token-1", "a2V5"}, c.Secrets()); diff != "" {
+		t.Errorf("Secrets of kubeconfig content (-want +got):\n%s", diff)
+	}
+	if got := (&Config{Kubeconfig: "/home/ci/.kube/config"}).Secrets(); len(got) != 0 {
+		t.Errorf("a kubeconfig path is no secret, got %q", got)
+	}
+}
+
 func TestSpecsNameEveryInput(t *testing.T) {
 	t.Parallel()
 	var names []string
 	for _, s := range Specs() {
 		names = append(names, s.Name)
 	}
-	want := []string{"images", "overlays", "promote-from", "repository", "repository-url", "branch", "token", "github-api-url", "mode", "commit-method", "commit-message", "author", "pr-branch", "pr-title", "pr-body", "pr-labels", "pr-reviewers", "auto-merge", "merge-method", "wait-for-merge", "validate", "dry-run", "argocd-server", "argocd-token", "argocd-username", "argocd-password", "argocd-apps", "argocd-refresh", "argocd-sync", "argocd-insecure", "argocd-ca", "timeout", "revision"}
+	want := []string{"images", "overlays", "promote-from", "repository", "repository-url", "branch", "token", "github-api-url", "mode", "commit-method", "commit-message", "author", "pr-branch", "pr-title", "pr-body", "pr-labels", "pr-reviewers", "auto-merge", "merge-method", "wait-for-merge", "validate", "dry-run", "argocd-server", "argocd-token", "argocd-username", "argocd-password", "argocd-apps", "argocd-refresh", "argocd-sync", "argocd-insecure", "argocd-ca", "timeout", "status-contexts", "deployment-environment", "flux-kustomizations", "flux-reconcile", "kubeconfig", "kube-context", "revision"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("input names (-want +got):\n%s", diff)
 	}

@@ -38,6 +38,14 @@ const (
 	InArgoCDCA       = "argocd-ca"
 	InTimeout        = "timeout"
 
+	// Wave 2: more ways to confirm (DESIGN.md "Added in wave 2").
+	InStatusContexts        = "status-contexts"
+	InDeploymentEnvironment = "deployment-environment"
+	InFluxKustomizations    = "flux-kustomizations"
+	InFluxReconcile         = "flux-reconcile"
+	InKubeconfig            = "kubeconfig"
+	InKubeContext           = "kube-context"
+
 	// InRevision is the CLI-only input of the wait verb: the commit to confirm.
 	InRevision = "revision"
 )
@@ -56,6 +64,7 @@ const (
 	DefaultArgoCDRefresh = RefreshNormal
 	DefaultArgoCDSync    = false
 	DefaultTimeout       = 15 * time.Minute
+	DefaultFluxReconcile = true
 	DefaultServerURL     = "https://github.com"
 	DefaultGitHubAPIURL  = "https://api.github.com"
 )
@@ -105,11 +114,11 @@ func Specs() []Spec {
 		{Name: InImages, Kind: KindList, Verbs: runEdit, Usage: "images to set, one per line or repeated: name:tag, name@digest, name=newName:tag, ..."},
 		{Name: InOverlays, Kind: KindList, Verbs: runEdit, Usage: "overlay folders (globs allowed) relative to the config repo root, one per line or repeated"},
 		{Name: InPromoteFrom, Verbs: runEdit, Usage: "overlay to copy the image entries from; images then may list bare names"},
-		{Name: InRepository, Verbs: runOnly, Usage: "config repo, owner/name"},
+		{Name: InRepository, Verbs: runWait, Usage: "config repo, owner/name"},
 		{Name: InRepositoryURL, Verbs: runWait, Usage: "git URL of the config repo (default $GITHUB_SERVER_URL/<repository>.git)"},
 		{Name: InBranch, Verbs: runWait, Usage: "branch the puller tracks (default the repo's default branch)"},
 		{Name: InToken, Secret: true, Verbs: runWait, Usage: "token for git and the GitHub API (default $GITHUB_TOKEN outside a runner)"},
-		{Name: InGitHubAPIURL, Verbs: runOnly, Usage: "GitHub REST root; the API is used when given, in a runner, or for a github.com repository-url"},
+		{Name: InGitHubAPIURL, Verbs: runWait, Usage: "GitHub REST root; the API is used when given, in a runner, or for a github.com repository-url"},
 		{Name: InMode, Default: string(DefaultMode), Verbs: runOnly, Usage: "push, pull-request or auto"},
 		{Name: InCommitMethod, Default: string(DefaultCommitMethod), Verbs: runOnly, Usage: "git or api"},
 		{Name: InCommitMessage, Verbs: runOnly, Usage: "Go template over .Changes (.File .Image .Old .New); default names each change"},
@@ -134,7 +143,13 @@ func Specs() []Spec {
 		{Name: InArgoCDInsecure, Kind: KindBool, Default: "false", Verbs: runWait, Usage: "skip TLS verification for Argo CD"},
 		{Name: InArgoCDCA, Verbs: runWait, Usage: "PEM file of the CA that signed Argo CD's certificate"},
 		{Name: InTimeout, Default: "15m", Verbs: runWait, Usage: "bound for merge plus confirmation, a Go duration (90s, 15m)"},
-		{Name: InRevision, Verbs: waitOnly, Usage: "commit to confirm in Argo CD"},
+		{Name: InStatusContexts, Kind: KindList, Verbs: runWait, Usage: "commit-status contexts or check-run names the puller writes to GitHub, one per line or repeated; * globs allowed"},
+		{Name: InDeploymentEnvironment, Verbs: runWait, Usage: "GitHub deployment environment whose deployment of the revision must reach success"},
+		{Name: InFluxKustomizations, Kind: KindList, Verbs: runWait, Usage: "Flux Kustomizations to wait for, [namespace/]name (default namespace flux-system), one per line or repeated"},
+		{Name: InFluxReconcile, Kind: KindBool, Default: formatBool(DefaultFluxReconcile), Verbs: runWait, Usage: "request a reconcile of each Kustomization and its source, as flux reconcile ks --with-source does"},
+		{Name: InKubeconfig, Secret: true, Verbs: runWait, Usage: "kubeconfig for Flux: a path or the file's content (default: the in-cluster service account)"},
+		{Name: InKubeContext, Verbs: runWait, Usage: "context of the kubeconfig to use (default: its current context)"},
+		{Name: InRevision, Verbs: waitOnly, Usage: "commit to confirm"},
 	}
 }
 

@@ -109,6 +109,12 @@ func Load(lookup Lookup, opts ...Option) (*Config, error) {
 	boolean(InArgoCDSync, &c.ArgoCDSync)
 	boolean(InArgoCDInsecure, &c.ArgoCDInsecure)
 	str(InArgoCDCA, &c.ArgoCDCA)
+	list(InStatusContexts, &c.StatusContexts)
+	str(InDeploymentEnvironment, &c.DeploymentEnvironment)
+	list(InFluxKustomizations, &c.FluxKustomizations)
+	boolean(InFluxReconcile, &c.FluxReconcile)
+	str(InKubeconfig, &c.Kubeconfig)
+	str(InKubeContext, &c.KubeContext)
 	var timeout string
 	if str(InTimeout, &timeout) {
 		d, err := ParseDuration(InTimeout, timeout)

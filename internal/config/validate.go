@@ -21,7 +21,8 @@ func (c *Config) Validate() error {
 	case VerbEdit:
 		c.checkEdit(add)
 	case VerbWait:
-		c.checkArgoCD(add, true)
+		c.checkArgoCD(add, !c.ConfirmsOtherwise())
+		c.checkConfirm(add)
 		c.checkRevision(add)
 		if c.RepositoryURL != "" {
 			_, err := ParseHTTPURL(InRepositoryURL, c.RepositoryURL)
@@ -33,6 +34,7 @@ func (c *Config) Validate() error {
 		c.checkLanding(add)
 		c.checkPR(add)
 		c.checkArgoCD(add, false)
+		c.checkConfirm(add)
 	}
 	return newErrors(probs)
 }

@@ -121,6 +121,7 @@ type WaitSpec struct {
 
 // AppStatus is where one application stood when the wait ended.
 type AppStatus struct {
+	Puller   string        // the Confirmer's Name: Argo CD, GitHub, Flux
 	App      string        // [namespace/]name
 	Result   string        // e.g. deployed, degraded, waiting
 	Sync     string        // Synced, OutOfSync, ...

@@ -2,7 +2,6 @@ package promote
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -38,13 +37,15 @@ func DefaultRetry() Retry { return defaultRetry }
 
 // Pipeline runs promotions over injected adapters.
 type Pipeline struct {
-	repo     Repo
-	gh       GitHub
-	argo     ArgoCD
-	logf     func(format string, args ...any)
-	observer Observer
-	retry    Retry
-	now      func() time.Time
+	repo Repo
+	gh   GitHub
+	argo ArgoCD
+	// confirmers are the ways of confirming given with WithConfirmer.
+	confirmers []Confirmer
+	logf       func(format string, args ...any)
+	observer   Observer
+	retry      Retry
+	now        func() time.Time
 }
 
 // Option configures a Pipeline.
@@ -143,6 +144,9 @@ func (p *Pipeline) Run(ctx context.Context, cfg *config.Config) (*Result, error)
 			return res, err
 		}
 	}
+	if err := p.preflight(ctx, cfg, res, snap.FS()); err != nil {
+		return res, err
+	}
 	if cfg.DryRun {
 		p.logf("dry run: nothing landed")
 		return res, nil
@@ -163,14 +167,14 @@ func (p *Pipeline) Run(ctx context.Context, cfg *config.Config) (*Result, error)
 			return res, err
 		}
 	}
-	if len(cfg.ArgoCDApps) == 0 {
+	if len(p.confirmersFor(cfg)) == 0 {
 		return res, nil
 	}
 	if res.Revision == "" {
-		p.logf("pull request #%d is not merged yet: no revision to confirm in Argo CD", res.PullRequestNumber)
+		p.logf("pull request #%d is not merged yet: no revision to confirm", res.PullRequestNumber)
 		return res, nil
 	}
-	err = p.phase(res, PhaseConfirm, func() error { return p.confirm(tctx, cfg, res) })
+	err = p.phase(res, PhaseConfirm, func() error { return p.confirm(tctx, cfg, &req, res) })
 	return res, err
 }
 
@@ -207,32 +211,8 @@ func (p *Pipeline) validate(v *kustomize.Validator, snap Snapshot, edit *kustomi
 	return nil
 }
 
-// confirm waits in Argo CD for res.Revision, with git ancestry as Contains.
-func (p *Pipeline) confirm(ctx context.Context, cfg *config.Config, res *Result) error {
-	if p.argo == nil {
-		return errors.New("confirming in Argo CD: no Argo CD client was configured")
-	}
-	spec := WaitSpec{
-		Apps: cfg.ArgoCDApps, Revision: res.Revision, RepoURL: cfg.RepositoryURL,
-		Refresh: string(cfg.ArgoCDRefresh), Sync: cfg.ArgoCDSync,
-	}
-	if p.repo != nil && res.Branch != "" {
-		branch := res.Branch
-		spec.Contains = func(ctx context.Context, rev, ours string) (bool, error) {
-			return p.repo.Contains(ctx, branch, rev, ours)
-		}
-	}
-	apps, err := p.argo.Wait(ctx, spec)
-	res.Apps = apps
-	if err != nil {
-		return fmt.Errorf("confirming %s in Argo CD: %w", short(res.Revision), err)
-	}
-	res.Deployed = true
-	return nil
-}
-
-// Wait confirms cfg.Revision in Argo CD (the wait verb), with git ancestry
-// when the pipeline has a repository.
+// Wait confirms cfg.Revision with every confirmer (the wait verb), with git
+// ancestry when the pipeline has a repository.
 func (p *Pipeline) Wait(ctx context.Context, cfg *config.Config) (*Result, error) {
 	res := &Result{Revision: cfg.Revision, Branch: cfg.Branch}
 	tctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
@@ -244,7 +224,7 @@ func (p *Pipeline) Wait(ctx context.Context, cfg *config.Config) (*Result, error
 		}
 		res.Branch = b
 	}
-	err := p.phase(res, PhaseConfirm, func() error { return p.confirm(tctx, cfg, res) })
+	err := p.phase(res, PhaseConfirm, func() error { return p.confirm(tctx, cfg, nil, res) })
 	return res, err
 }
 
