@@ -21,15 +21,15 @@ const (
 
 // Client reads what the pullers write back to one GitHub repository.
 type Client struct {
-	rest         *gh.Client
-	gql          *githubv4.Client
-	cache        *etagCache
-	owner, repo  string
-	logf         func(format string, args ...any)
-	now          func() time.Time
-	sleep        func(ctx context.Context, d time.Duration) error
-	interval     time.Duration
-	maxInterval  time.Duration
+	rest        *gh.Client
+	gql         *githubv4.Client
+	cache       *etagCache
+	owner, repo string
+	logf        func(format string, args ...any)
+	now         func() time.Time
+	sleep       func(ctx context.Context, d time.Duration) error
+	interval    time.Duration
+	maxInterval time.Duration
 }
 
 type options struct {

@@ -110,9 +110,9 @@ func TestDecide(t *testing.T) {
 			outcome: Failed, commit: ours, reason: "health check failed",
 		},
 		{
-			name: "two clusters are two contexts: one done is not enough",
-			want: Want{Contexts: []string{"continuous-delivery/dev-eu", "continuous-delivery/dev-us"}},
-			view: View{Ours: Commit{SHA: ours, Signals: []Signal{status("continuous-delivery/dev-eu", Success, "deployed")}}},
+			name:    "two clusters are two contexts: one done is not enough",
+			want:    Want{Contexts: []string{"continuous-delivery/dev-eu", "continuous-delivery/dev-us"}},
+			view:    View{Ours: Commit{SHA: ours, Signals: []Signal{status("continuous-delivery/dev-eu", Success, "deployed")}}},
 			outcome: Waiting, commit: ours,
 			timeoutSays: "continuous-delivery/dev-us: never appeared",
 		},
@@ -124,15 +124,15 @@ func TestDecide(t *testing.T) {
 			outcome: Deployed, commit: ours,
 		},
 		{
-			name: "a check run counts like a status",
-			want: Want{Contexts: []string{"argocd/dev"}},
-			view: View{Ours: Commit{SHA: ours, Signals: []Signal{{Kind: KindCheck, Name: "argocd/dev", State: Success}}}},
+			name:    "a check run counts like a status",
+			want:    Want{Contexts: []string{"argocd/dev"}},
+			view:    View{Ours: Commit{SHA: ours, Signals: []Signal{{Kind: KindCheck, Name: "argocd/dev", State: Success}}}},
 			outcome: Deployed, commit: ours,
 		},
 		{
-			name: "a deployment that turned inactive after success was deployed",
-			want: Want{Environment: "dev"},
-			view: View{Ours: Commit{SHA: ours, Signals: []Signal{{Kind: KindDeployment, Name: "dev", State: Inactive, Succeeded: true}}}},
+			name:    "a deployment that turned inactive after success was deployed",
+			want:    Want{Environment: "dev"},
+			view:    View{Ours: Commit{SHA: ours, Signals: []Signal{{Kind: KindDeployment, Name: "dev", State: Inactive, Succeeded: true}}}},
 			outcome: Deployed, commit: ours,
 		},
 		{
@@ -150,9 +150,9 @@ func TestDecide(t *testing.T) {
 			timeoutSays: `deployment dev: deployment "dev" is inactive on 1111111`,
 		},
 		{
-			name: "a deployment in another environment does not count",
-			want: Want{Environment: "prod"},
-			view: View{Ours: Commit{SHA: ours, Signals: []Signal{{Kind: KindDeployment, Name: "dev", State: Success}}}},
+			name:    "a deployment in another environment does not count",
+			want:    Want{Environment: "prod"},
+			view:    View{Ours: Commit{SHA: ours, Signals: []Signal{{Kind: KindDeployment, Name: "dev", State: Success}}}},
 			outcome: Waiting,
 		},
 		{
@@ -163,10 +163,10 @@ func TestDecide(t *testing.T) {
 			outcome: Failed, commit: ours, reason: "rollout failed",
 		},
 		{
-			name:     "on-sync-succeeded words are confirmed but warned about",
-			want:     argo,
-			view:     View{Ours: Commit{SHA: ours, Signals: []Signal{status("continuous-delivery/dev", Success, "Application dev sync succeeded at 1111111.")}}},
-			outcome:  Deployed, commit: ours, warnings: 1,
+			name:    "on-sync-succeeded words are confirmed but warned about",
+			want:    argo,
+			view:    View{Ours: Commit{SHA: ours, Signals: []Signal{status("continuous-delivery/dev", Success, "Application dev sync succeeded at 1111111.")}}},
+			outcome: Deployed, commit: ours, warnings: 1,
 		},
 	}
 	for _, tc := range tests {
