@@ -166,3 +166,25 @@ func TestWaitConfirmsARevisionFromGitHubAlone(t *testing.T) {
 		t.Errorf("outputs %v, want deployed=true for %s", got, sha)
 	}
 }
+
+func TestE2EALaterCommitThatReplacedOurImageSupersedes(t *testing.T) {
+	t.Parallel()
+	w := startOpenWorld(t)
+	env, _, _ := runnerEnv(t, statusInputs(w))
+	done := startBinary(t, env, "run")
+	ours := landed(t, w)
+	later, err := w.Git.CommitFiles(w.Repo, "main", map[string][]byte{userProd + "/kustomization.yaml": []byte(
+		"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: production\nresources:\n  - ../../base\nimages:\n  - name: ghcr.io/acme/user-service\n    newTag: \"1.4.3\"\n")},
+		"Deploy user-service 1.4.3 to production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	postStatus(t, w, later, "success", "Application user-service-production deployed at "+later+".")
+	r := <-done
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if s := later[:7] + ", a later commit, changed our image values"; !strings.Contains(r.stderr, s) || !strings.Contains(r.stderr, ours[:7]+" is superseded") {
+		t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+	}
+}
