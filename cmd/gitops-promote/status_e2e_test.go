@@ -188,3 +188,22 @@ func TestE2EALaterCommitThatReplacedOurImageSupersedes(t *testing.T) {
 		t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
 	}
 }
+
+// A token that may not read the statuses is refused before anything lands.
+func TestE2EUnreadableStatusesEndAtExit2WithNothingWritten(t *testing.T) {
+	t.Parallel()
+	w := startOpenWorld(t)
+	in := statusInputs(w)
+	in["repository"] = "acme/not-in-github" // GitHub answers 404, as for a token without access
+	env, _, _ := runnerEnv(t, in)
+	r := runBinary(t, env["GITHUB_WORKSPACE"], env, "run")
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout+r.stderr, "statuses: read") {
+		t.Errorf("the log does not name the permission:\n%s\n%s", r.stdout, r.stderr)
+	}
+	if head, err := w.Git.Head(w.Repo, "main"); err != nil || head != w.SeedHead {
+		t.Errorf("main at %s (%v), want the seed %s: nothing may land", head, err, w.SeedHead)
+	}
+}

@@ -37,6 +37,13 @@ func (s *statusConfirmer) Confirm(ctx context.Context, spec promote.ConfirmSpec)
 	return out, err
 }
 
+// Preflight reads GitHub once as the wait will, so a token without
+// statuses, checks or deployments read permission ends the run at exit 2
+// before anything lands.
+func (s *statusConfirmer) Preflight(ctx context.Context, spec promote.PreflightSpec) error {
+	return s.c.Check(ctx, s.want, spec.Branch)
+}
+
 // statusOption returns the GitHub-status confirmer when status-contexts or
 // deployment-environment ask for it, nil otherwise.
 func statusOption(cfg *config.Config, logf func(string, ...any)) (promote.Option, error) {

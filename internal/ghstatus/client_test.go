@@ -289,3 +289,22 @@ func TestWaitPollsWithETags(t *testing.T) {
 		t.Errorf("client counted %d of %d, want 3 of at least 12", counted, sent)
 	}
 }
+
+func TestCheckRefusesBeforeAnythingLands(t *testing.T) {
+	t.Parallel()
+	w := startWorld(t)
+	ok := w.client(t)
+	if err := ok.Check(context.Background(), Want{Contexts: []string{"cd/*"}, Environment: "dev"}, "main"); err != nil {
+		t.Errorf("a readable repository: %v", err)
+	}
+	c, err := New(w.sim.URL(), "tok", "acme", "nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Check(context.Background(), devContext, "main")
+	var ae *AccessError
+	var hint interface{ Hint() string }
+	if !errors.As(err, &ae) || !ae.BadInput() || !errors.As(err, &hint) || !strings.Contains(hint.Hint(), "statuses: read") {
+		t.Fatalf("error %v, want an AccessError whose hint names statuses: read", err)
+	}
+}
