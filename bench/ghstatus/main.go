@@ -71,7 +71,7 @@ func once(delay time.Duration, later bool) error {
 	if err != nil {
 		return err
 	}
-	defer g.Close()
+	defer func() { _ = g.Close() }()
 	if _, err := g.CreateRepo("acme", "config"); err != nil {
 		return err
 	}

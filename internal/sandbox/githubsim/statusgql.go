@@ -3,6 +3,7 @@ package githubsim
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	graphql "github.com/graph-gophers/graphql-go"
@@ -169,8 +170,11 @@ func (c *commitResolver) History(ctx context.Context, args connArgs) (*commitCon
 	if err != nil {
 		return nil, err
 	}
-	conn := &commitConn{}
-	fmt.Sscan(count, &conn.total)
+	total, err := strconv.Atoi(strings.TrimSpace(count))
+	if err != nil {
+		return nil, fmt.Errorf("counting the history of %s: %w", c.sha, err)
+	}
+	conn := &commitConn{total: total}
 	for _, sha := range strings.Fields(out) {
 		conn.nodes = append(conn.nodes, &commitResolver{s: c.s, r: c.r, sha: sha})
 	}
