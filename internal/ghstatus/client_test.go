@@ -308,3 +308,20 @@ func TestCheckRefusesBeforeAnythingLands(t *testing.T) {
 		t.Fatalf("error %v, want an AccessError whose hint names statuses: read", err)
 	}
 }
+
+// A later commit's CI status decides nothing, so that commit is not read.
+func TestWaitReadsOnlyLaterCommitsThatDecide(t *testing.T) {
+	t.Parallel()
+	w := startWorld(t)
+	later := w.commit(t, "1.1.0-docs", "docs")
+	w.status(t, later, "success", "ci/build", "built")
+	w.status(t, w.ours, "success", "continuous-delivery/dev", "Application dev deployed")
+	var asked []string
+	keeps := func(_ context.Context, rev string) (bool, error) { asked = append(asked, rev); return true, nil }
+	if _, err := w.wait(t, Spec{Want: devContext, Branch: "main", Keeps: keeps}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 0 {
+		t.Errorf("Keeps asked for %v, want no read: only a CI status is on the later commit", asked)
+	}
+}

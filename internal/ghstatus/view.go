@@ -61,7 +61,7 @@ func (r *reader) view(ctx context.Context) (View, string, error) {
 	}
 	for _, sha := range later {
 		c := Commit{SHA: sha, Signals: byCommit[sha]}
-		if len(c.Signals) > 0 {
+		if decides(r.spec.Want, c.Signals) {
 			if c.Keeps, err = r.keep(ctx, sha); err != nil {
 				return v, head, err
 			}
@@ -69,6 +69,25 @@ func (r *reader) view(ctx context.Context) (View, string, error) {
 		v.Later = append(v.Later, c)
 	}
 	return v, head, nil
+}
+
+// decides reports whether a signal among signals is wanted and final, so
+// that the commit's Keeps matters (a CI status on it does not).
+func decides(want Want, signals []Signal) bool {
+	for i, s := range signals {
+		if final(&signals[i]) == "" {
+			continue
+		}
+		if s.Kind == KindDeployment && s.Name == want.Environment {
+			return true
+		}
+		for _, p := range want.Contexts {
+			if matcher(p)(s) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // keep asks spec.Keeps once per commit.
