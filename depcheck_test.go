@@ -78,6 +78,15 @@ func TestPackageDependencies(t *testing.T) {
 			ok := []string{module + "internal/config", module + "internal/kustomize", module + "internal/image", "github.com/cenkalti/backoff/v5"}
 			return d != "os/exec" && (!thirdParty(d) || slices.Contains(ok, d))
 		}},
+		{pkg: "internal/ghstatus", depOK: func(d string) bool {
+			// It reads GitHub only: no git, no kustomize, no promote (cmd adapts it).
+			for _, banned := range []string{"os/exec", "github.com/go-git/", "sigs.k8s.io/kustomize", module + "internal/promote", module + "internal/gitrepo"} {
+				if strings.HasPrefix(d, banned) {
+					return false
+				}
+			}
+			return true
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.pkg, func(t *testing.T) {

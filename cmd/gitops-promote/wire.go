@@ -266,6 +266,11 @@ func adapters(cfg *config.Config, getenv func(string) string, logf func(string, 
 		}
 		opts = append(opts, promote.WithConfirmer(&argoConfirmer{c: c, apps: apps, refresh: string(cfg.ArgoCDRefresh), sync: cfg.ArgoCDSync}))
 	}
+	if opt, err := statusOption(cfg, logf); err != nil {
+		return nil, nil, err
+	} else if opt != nil {
+		opts = append(opts, opt)
+	}
 	return opts, repo, nil
 }
 

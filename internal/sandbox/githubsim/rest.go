@@ -54,6 +54,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/rules/branches/{branch...}", s.branchRules)
 	mux.HandleFunc("POST /graphql", s.serveGraphQL)
 	mux.HandleFunc("POST /api/graphql", s.serveGraphQL)
+	s.statusRoutes(mux)
 	return mux
 }
 

@@ -31,6 +31,7 @@ type Server struct {
 	nextID  int
 	faults  []Fault
 	counts  map[string]int
+	st      statusStore // statuses.go: statuses, check runs, deployments
 }
 
 // Option configures a Server.
@@ -75,7 +76,7 @@ func Start(opts ...Option) (*Server, error) {
 	if s.bareDir == nil {
 		return nil, errors.New("starting the GitHub simulator: WithReposRoot or WithBareDir is required")
 	}
-	schema, err := graphql.ParseSchema(schemaSDL, &rootResolver{s: s}, graphql.UseFieldResolvers(), graphql.MaxParallelism(1))
+	schema, err := graphql.ParseSchema(schemaSDL+statusSDL, &rootResolver{s: s}, graphql.UseFieldResolvers(), graphql.MaxParallelism(1))
 	if err != nil {
 		return nil, fmt.Errorf("parsing the simulator's GraphQL schema: %w", err)
 	}
