@@ -84,7 +84,7 @@ func (s *Snapshot) push(ctx context.Context, h plumbing.Hash, mc madeCommit, bra
 	if err != nil {
 		var ne *NetworkError
 		if unsure && errors.As(err, &ne) {
-			return &NetworkError{Op: op, Err: fmt.Errorf("%w (the push was sent but no answer came: it may have landed)", ne.Err)}
+			return &NetworkError{Op: op, Err: fmt.Errorf("%w (the push went out but no answer came: it may have landed)", ne.Err), Sent: true}
 		}
 		return err
 	}

@@ -19,9 +19,12 @@ type Observer interface {
 	PhaseEnd(phase Phase, d time.Duration, err error)
 }
 
-// Retry bounds the landing attempts after lost races: jittered exponential
-// backoff from Initial up to Max between attempts, at most Attempts attempts
-// within MaxElapsed.
+// Retry shapes the landing attempts after lost races and network faults:
+// jittered exponential backoff from Initial up to Max between attempts. They
+// are bounded by time: the landing budget, which is the run's timeout (the
+// context Run lands under), and MaxElapsed when it is set and shorter.
+// Attempts, when not 0, also caps the count (tests use it; the default has
+// no cap, so many pipelines racing on one branch all land within the time).
 type Retry struct {
 	Attempts   uint
 	Initial    time.Duration
@@ -29,12 +32,25 @@ type Retry struct {
 	MaxElapsed time.Duration
 }
 
-// defaultRetry allows about ten attempts within about a minute.
-var defaultRetry = Retry{Attempts: 10, Initial: 250 * time.Millisecond, Max: 10 * time.Second, MaxElapsed: time.Minute}
+// defaultRetry retries until the landing budget is spent.
+var defaultRetry = Retry{Initial: 250 * time.Millisecond, Max: 5 * time.Second}
 
-// DefaultRetry returns the default landing retry policy: ten attempts, 250ms
-// growing to 10s between them, within a minute.
+// DefaultRetry returns the default landing retry policy: 250ms growing to
+// 5s between attempts (each jittered by half), no cap on the count, until
+// the landing budget (timeout) is spent.
 func DefaultRetry() Retry { return defaultRetry }
+
+// budget is how long attempts may go on under ctx: until its deadline, or
+// MaxElapsed when that is shorter; 0 means no bound but ctx.
+func (r Retry) budget(ctx context.Context) time.Duration {
+	d := r.MaxElapsed
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); d <= 0 || left < d {
+			d = max(left, time.Nanosecond)
+		}
+	}
+	return d
+}
 
 // Pipeline runs promotions over injected adapters.
 type Pipeline struct {
@@ -105,6 +121,15 @@ func (p *Pipeline) Run(ctx context.Context, cfg *config.Config) (*Result, error)
 	if err != nil {
 		return res, err
 	}
+	// The landing budget: timeout bounds fetching, validating and landing
+	// with their retries; the merge and the confirmation get a timeout of
+	// their own below.
+	parent := ctx
+	if cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+	}
 	var snap Snapshot
 	err = p.phase(res, PhaseFetch, func() error {
 		if res.Branch == "" {
@@ -156,7 +181,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg *config.Config) (*Result, error)
 		return res, nil
 	}
 
-	tctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	tctx, cancel := context.WithTimeout(parent, cfg.Timeout)
 	defer cancel()
 	if res.LandedBy == LandedByPullRequest && !res.Merged && cfg.WaitForMerge {
 		if err := p.phase(res, PhaseMerge, func() error { return l.waitMerged(tctx) }); err != nil {
