@@ -147,7 +147,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg *config.Config) (*Result, error)
 		return nil
 	})
 	if err != nil {
-		return res, err
+		return res, timedOut(err, cfg)
 	}
 	var edit *kustomize.Result
 	if err := p.phase(res, PhaseEdit, func() error {
@@ -271,6 +271,15 @@ func (p *Pipeline) Wait(ctx context.Context, cfg *config.Config) (*Result, error
 	}
 	err := p.phase(res, PhaseConfirm, func() error { return p.confirm(tctx, cfg, res) })
 	return res, err
+}
+
+// timedOut adds what to do to an error that the landing budget ended.
+func timedOut(err error, cfg *config.Config) error {
+	var h interface{ Hint() string }
+	if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &h) {
+		return err
+	}
+	return &hintError{err: err, hint: fmt.Sprintf("the git server did not answer within timeout (%s): check repository-url and the network, or give a longer timeout", cfg.Timeout)}
 }
 
 func short(sha string) string {
