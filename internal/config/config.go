@@ -87,7 +87,7 @@ type Config struct {
 	ArgoCDInsecure bool     // argocd-insecure
 	ArgoCDCA       string   // argocd-ca: a PEM file path
 
-	Timeout time.Duration // timeout: bound for merge plus confirmation
+	Timeout time.Duration // timeout: bound for the landing, then again for merge plus confirmation
 
 	Revision string // revision (wait verb only)
 

@@ -133,7 +133,7 @@ func Specs() []Spec {
 		{Name: InArgoCDSync, Kind: KindBool, Default: formatBool(DefaultArgoCDSync), Verbs: runWait, Usage: "also request a sync"},
 		{Name: InArgoCDInsecure, Kind: KindBool, Default: "false", Verbs: runWait, Usage: "skip TLS verification for Argo CD"},
 		{Name: InArgoCDCA, Verbs: runWait, Usage: "PEM file of the CA that signed Argo CD's certificate"},
-		{Name: InTimeout, Default: "15m", Verbs: runWait, Usage: "bound for merge plus confirmation, a Go duration (90s, 15m)"},
+		{Name: InTimeout, Default: "15m", Verbs: runWait, Usage: "bound for the landing (every git request and its retries), then again for merge plus confirmation, a Go duration (90s, 15m)"},
 		{Name: InRevision, Verbs: waitOnly, Usage: "commit to confirm in Argo CD"},
 	}
 }
