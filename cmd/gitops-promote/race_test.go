@@ -148,3 +148,38 @@ func TestRunFiftyConcurrentPipelinesAllLand(t *testing.T) {
 	}
 	concurrentPipelines(t, 50)
 }
+
+// A pipeline that loses eleven races in a row (another commit lands between
+// each of its fetches and its push) still lands: lost races are retried until
+// the landing budget is spent, not for a fixed count (it gave up after ten).
+func TestRunKeepsLandingPastTenLostRaces(t *testing.T) {
+	t.Parallel()
+	s, repo := startGitServer(t)
+	const lost = 11
+	var mu sync.Mutex // pushes may come on new connections: new server goroutines
+	others := 0
+	s.BeforeReceive(func(r string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if others >= lost {
+			return
+		}
+		others++
+		if _, err := s.CommitFiles(r, "main", map[string][]byte{fmt.Sprintf("docs/other-%02d.md", others): []byte("another pipeline\n")}, "Another pipeline"); err != nil {
+			t.Error(err)
+		}
+	})
+	r := runBinary(t, t.TempDir(), nil, "run", "--mode", "push", "--repository-url", s.RepoURL(repo), "--token", testToken,
+		"--timeout", concurrentTimeout.String(), "--overlays", userProd, "--images", userImage, "--json")
+	noToken(t, r)
+	if r.code != 0 {
+		t.Fatalf("exit %d after lost races\nstderr:\n%s", r.code, r.stderr)
+	}
+	got := decodeJSON(t, r.stdout)
+	if h := head(t, s, repo); got["commit-sha"] != h {
+		t.Errorf("commit-sha %v, want the head %s", got["commit-sha"], h)
+	}
+	if n := strings.Count(r.stderr, "fetching the new head and re-applying the edit"); n != lost {
+		t.Errorf("%d retries logged, want %d", n, lost)
+	}
+}
