@@ -4,7 +4,8 @@
 #   2. landing: `run --mode push` on a 5,000-overlay, 20,000-commit repository against the
 #      seed article's shell pipeline (shallow and full clone), same server, same run;
 #   3. Argo CD: confirmation latency with the stream, push-to-confirmed with and without refresh;
-#   4. the demo's wall time.
+#   4. the demo's wall time;
+#   5. 20 and 50 concurrent pipelines (processes) on one branch: all landed, slowest run, total.
 # Needs Go, git, GNU time (apt-get install time) and the kustomize CLI (make bench builds it).
 # FULL=1 also waits out one real 180 s Argo CD poll without refresh.
 set -euo pipefail
@@ -29,6 +30,10 @@ section "edit engine: against the kustomize loop"
 bash bench/edit/run.sh | tee "$out/edit-loop.txt" >&2
 section "landing: run --mode push against the shell pipelines"
 bash bench/push/run.sh | tee "$out/push.txt" >&2
+section "concurrent pipelines on one branch"
+go test -count=1 -v -run 'TestRun(Twenty|Fifty)ConcurrentPipelinesAllLand' ./cmd/gitops-promote |
+	tee "$out/concurrency-test.txt" >&2
+grep -o '[0-9]* pipelines: .*' "$out/concurrency-test.txt" >"$out/concurrency.txt"
 section "Argo CD confirmation"
 argo_flags=(-runs 20)
 [ "${FULL:-0}" = 1 ] && argo_flags+=(-full)
@@ -52,6 +57,8 @@ push_ratios=$(grep '^tool/shallow' "$out/push.txt")
 stream_median=$(awk '/watch stream/ { print $4 }' "$out/argocd.txt")
 with_refresh=$(awk '/with refresh \(argocd-refresh/ { print $6 }' "$out/argocd.txt")
 without_refresh=$(grep 'without refresh, honest wait' "$out/argocd.txt" | sed 's/^ *//')
+concurrent_20=$(grep '^20 pipelines' "$out/concurrency.txt")
+concurrent_50=$(grep '^50 pipelines' "$out/concurrency.txt")
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 
 cat >"$doc" <<MD
@@ -69,6 +76,7 @@ Load average when done: $(cut -d' ' -f1-3 /proc/loadavg). Figures move with the 
 | land one bump, 5,000 overlays, 20,000 commits | ${push_medians} | shell pipeline, same server | |
 | push ratios and memory | ${push_ratios} | | tool/shallow <= 0.5, tool/full <= 0.05, <= 150 MB |
 | peak RSS | ${push_rss} | | |
+| concurrent pipelines, one branch, real git server | ${concurrent_20}; ${concurrent_50} | | all land |
 | Argo CD confirmation latency (median, stream) | ${stream_median} | | <= 0.2 s |
 | push to confirmed with refresh (180 s poll, 1 s sync + 1 s rollout) | ${with_refresh} | without refresh: see below | <= 2 s + rollout |
 | demo wall time (\`gitops-promote demo\`) | ${demo_s} s | | ~10 s |
@@ -105,6 +113,17 @@ $(cat "$out/edit-loop.txt")
 
 \`\`\`
 $(cat "$out/push.txt")
+\`\`\`
+
+### Concurrent pipelines (\`go test -count=1 -v -run 'TestRun(Twenty|Fifty)ConcurrentPipelinesAllLand' ./cmd/gitops-promote\`)
+
+Separate processes of the binary, each setting its own image in one file on one branch of the
+sandbox git server at once, each with \`--timeout 10m\` (its landing budget); the test fails unless
+every one exits 0, the branch gains one commit each and the server's reflog shows only
+fast-forwards.
+
+\`\`\`
+$(cat "$out/concurrency.txt")
 \`\`\`
 
 ### Argo CD (\`go run ./bench/argocd ${argo_flags[*]}\`)

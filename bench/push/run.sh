@@ -14,6 +14,11 @@
 #   bash bench/push/run.sh                 # full size
 #   COMMITS=2000 TEAMS=5 RUNS=1 bash bench/push/run.sh   # quick smoke run
 #   WORK=/dev/shm bash bench/push/run.sh   # shell pipelines check out on tmpfs (their best case)
+#
+# Every pipeline must land: each shell pipeline runs under set -euo pipefail,
+# and after every measured run the remote branch must be at the commit that
+# run made (the shell pipeline's HEAD, the tool's commit-sha). A run that did
+# not land stops the benchmark with an error; it is never a figure.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -30,6 +35,8 @@ TOKEN=${TOKEN:-bench-$RANDOM$RANDOM}
 mkdir -p "$OUT/bin"
 OUT=$(cd "$OUT" && pwd)
 WORK=${WORK:-$OUT} # where the shell pipelines clone and check out
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
 ROOT="$OUT/root-$TEAMS-$APPS_PER_TEAM-$COMMITS"
 
 if [ ! -x /usr/bin/time ]; then
@@ -44,9 +51,11 @@ go build -o "$OUT/bin/serve" ./bench/push/serve
 go build -o "$OUT/bin/gopush" ./bench/push/gopush
 
 TOOL=gopush
-if [ -d cmd/gitops-promote ] && go build -o "$OUT/bin/gitops-promote" ./cmd/gitops-promote 2>/dev/null &&
-	"$OUT/bin/gitops-promote" run --help 2>&1 | grep -q -- '-mode'; then
-	TOOL=gitops-promote
+if [ -d cmd/gitops-promote ]; then
+	go build -o "$OUT/bin/gitops-promote" ./cmd/gitops-promote # a build that fails stops the benchmark
+	# Captured first: under pipefail, grep -q closing the pipe early would read as no match.
+	help=$("$OUT/bin/gitops-promote" run --help 2>&1 || true)
+	case $help in *-mode*) TOOL=gitops-promote ;; esac
 fi
 
 "$OUT/bin/serve" -root "$ROOT" -addr "127.0.0.1:$PORT" -token "$TOKEN" -generate acme/config \
@@ -74,24 +83,44 @@ overlay() {
 }
 imagename() { printf 'ghcr.io/acme/app-%04d' $(($1 % APPS)); }
 
-shell_pipeline() { # depth-args overlay image tag
+shell_pipeline() { # sha-file depth-args overlay image tag
+	# bash -c runs this in a new shell: the script's set -e does not reach it.
+	set -euo pipefail
 	local work
 	work=$(mktemp -d "$WORK/work.XXXXXX")
-	git clone -q $1 --single-branch --branch main "$AUTH_URL" "$work/repo"
-	(cd "$work/repo/$2" && "$KUSTOMIZE" edit set image "$3=$3:$4")
-	git -C "$work/repo" commit -qam "Deploy $3:$4"
+	git clone -q $2 --single-branch --branch main "$AUTH_URL" "$work/repo"
+	(cd "$work/repo/$3" && "$KUSTOMIZE" edit set image "$4=$4:$5")
+	git -C "$work/repo" commit -qam "Deploy $4:$5"
 	git -C "$work/repo" push -q origin HEAD:main
+	git -C "$work/repo" rev-parse HEAD >"$1"
 	rm -rf "$work"
 }
 export -f shell_pipeline
+
+# landed name sha: the remote branch must be at sha, the commit the run made.
+landed() {
+	local got
+	got=$(git ls-remote "$AUTH_URL" refs/heads/main | cut -f1)
+	if [ -z "$2" ] || [ "$got" != "$2" ]; then
+		echo "$1 did not land: main is at ${got:-nothing}, the run's commit is ${2:-unknown}:" >&2
+		cat "$OUT/$1.log" >&2
+		exit 1
+	fi
+}
 export OUT WORK AUTH_URL KUSTOMIZE
 
 measure_tool() { # overlay image tag
 	if [ "$TOOL" = gitops-promote ]; then
 		measure tool "$OUT/bin/gitops-promote" run --mode push --repository-url "$URL" --branch main \
-			--token "$TOKEN" --overlays "$1" --images "$2:$3"
+			--token "$TOKEN" --overlays "$1" --images "$2:$3" --json
+		landed tool "$(grep -o '"commit-sha": *"[0-9a-f]*"' "$OUT/tool.log" | grep -o '[0-9a-f]\{40\}' || true)"
 	else
+		local before
+		before=$(git ls-remote "$AUTH_URL" refs/heads/main | cut -f1)
 		measure tool env GITOPS_TOKEN="$TOKEN" "$OUT/bin/gopush" -url "$URL" -branch main -overlay "$1" -image "$2:$3"
+		local after
+		after=$(git ls-remote "$AUTH_URL" refs/heads/main | cut -f1)
+		[ "$after" != "$before" ] || landed tool ""
 	fi
 }
 
@@ -118,6 +147,7 @@ measure() { # name command...
 }
 
 printf 'name\twall_s\tmax_rss_kb\n' >"$OUT/results.tsv"
+rm -f "$OUT/summary.txt" "$OUT/shallow.sha" "$OUT/full.sha"
 echo "tool: $TOOL; shell pipelines check out under $WORK; repository: $APPS apps, $((APPS * 4)) overlays, $((APPS * 12)) files, $COMMITS commits"
 n=0
 stamp=$(date +%s) # tags never set before, so every run lands a commit
@@ -127,9 +157,16 @@ for run in $(seq 1 "$RUNS"); do
 		ovl=$(overlay $((7 + n * 13)))
 		img=$(imagename $((7 + n * 13)))
 		tag="9.$stamp.$n"
+		rm -f "$OUT/$kind.sha"
 		case $kind in
-		shallow) measure shallow bash -c "shell_pipeline '--depth 1' '$ovl' '$img' '$tag'" ;;
-		full) measure full bash -c "shell_pipeline '' '$ovl' '$img' '$tag'" ;;
+		shallow)
+			measure shallow bash -c "shell_pipeline '$OUT/shallow.sha' '--depth 1' '$ovl' '$img' '$tag'"
+			landed shallow "$(cat "$OUT/shallow.sha")"
+			;;
+		full)
+			measure full bash -c "shell_pipeline '$OUT/full.sha' '' '$ovl' '$img' '$tag'"
+			landed full "$(cat "$OUT/full.sha")"
+			;;
 		tool) measure_tool "$ovl" "$img" "$tag" ;;
 		esac
 	done

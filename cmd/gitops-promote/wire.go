@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gitops-promote/gitops-promote/internal/argocd"
 	"github.com/gitops-promote/gitops-promote/internal/config"
@@ -59,6 +60,18 @@ func (a snapAdapter) Push(ctx context.Context, sha, branch string) error {
 
 func (a snapAdapter) PushForce(ctx context.Context, sha, branch string) error {
 	return markGit(a.s.PushForce(ctx, sha, branch))
+}
+
+// requestCeiling is the ceiling of one exchange with the git server under a
+// run's timeout: a third of it, at least 5 s (or the whole timeout when that
+// is shorter), at most gitrepo's default of a minute. A server that accepts
+// and never answers then costs one ceiling per try, and the tries fit in the
+// timeout, which bounds them all.
+func requestCeiling(timeout time.Duration) time.Duration {
+	if timeout <= 0 {
+		return gitrepo.DefaultRequestTimeout
+	}
+	return min(gitrepo.DefaultRequestTimeout, max(timeout/3, min(timeout, 5*time.Second)))
 }
 
 // networkHint is what to do when the git server stayed unreachable through
@@ -232,7 +245,8 @@ func ownerRepo(cfg *config.Config) (string, string, error) {
 func adapters(cfg *config.Config, getenv func(string) string, logf func(string, ...any), onSession func(string)) ([]promote.Option, promote.Repo, error) {
 	var repo promote.Repo
 	if cfg.RepositoryURL != "" {
-		r, err := gitrepo.New(cfg.RepositoryURL, gitrepo.WithToken(cfg.Token), gitrepo.WithLogf(logf))
+		r, err := gitrepo.New(cfg.RepositoryURL, gitrepo.WithToken(cfg.Token), gitrepo.WithLogf(logf),
+			gitrepo.WithRequestTimeout(requestCeiling(cfg.Timeout)))
 		if err != nil {
 			return nil, nil, err
 		}

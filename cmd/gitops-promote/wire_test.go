@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -52,5 +53,22 @@ func TestAdaptersMarkWhatPromoteDecidesOn(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// The git request ceiling follows timeout: a third of it, at least 5 s (or
+// the whole timeout when shorter), at most a minute.
+func TestRequestCeilingFollowsTimeout(t *testing.T) {
+	t.Parallel()
+	for timeout, want := range map[time.Duration]time.Duration{
+		2 * time.Second:  2 * time.Second,
+		10 * time.Second: 5 * time.Second,
+		30 * time.Second: 10 * time.Second,
+		15 * time.Minute: time.Minute,
+		0:                gitrepo.DefaultRequestTimeout,
+	} {
+		if got := requestCeiling(timeout); got != want {
+			t.Errorf("requestCeiling(%s) = %s, want %s", timeout, got, want)
+		}
 	}
 }

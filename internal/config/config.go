@@ -94,7 +94,7 @@ type Config struct {
 	Kubeconfig            string   // kubeconfig: a path, or the file's content (secret when content)
 	KubeContext           string   // kube-context
 
-	Timeout time.Duration // timeout: bound for merge plus confirmation
+	Timeout time.Duration // timeout: bound for the landing, then again for merge plus confirmation
 
 	Revision string // revision (wait verb only)
 

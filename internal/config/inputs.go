@@ -142,7 +142,7 @@ func Specs() []Spec {
 		{Name: InArgoCDSync, Kind: KindBool, Default: formatBool(DefaultArgoCDSync), Verbs: runWait, Usage: "also request a sync"},
 		{Name: InArgoCDInsecure, Kind: KindBool, Default: "false", Verbs: runWait, Usage: "skip TLS verification for Argo CD"},
 		{Name: InArgoCDCA, Verbs: runWait, Usage: "PEM file of the CA that signed Argo CD's certificate"},
-		{Name: InTimeout, Default: "15m", Verbs: runWait, Usage: "bound for merge plus confirmation, a Go duration (90s, 15m)"},
+		{Name: InTimeout, Default: "15m", Verbs: runWait, Usage: "bound for the landing (every git request and its retries), then again for merge plus confirmation, a Go duration (90s, 15m)"},
 		{Name: InStatusContexts, Kind: KindList, Verbs: runWait, Usage: "commit-status contexts or check-run names the puller writes to GitHub, one per line or repeated; * globs allowed"},
 		{Name: InDeploymentEnvironment, Verbs: runWait, Usage: "GitHub deployment environment whose deployment of the revision must reach success"},
 		{Name: InFluxKustomizations, Kind: KindList, Verbs: runWait, Usage: "Flux Kustomizations to wait for, [namespace/]name (default namespace flux-system), one per line or repeated"},

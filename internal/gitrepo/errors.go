@@ -95,6 +95,9 @@ func (e *ProtectedError) Is(target error) bool { return target == ErrProtectedBr
 type NetworkError struct {
 	Op  string // what was being done, e.g. "pushing"
 	Err error
+	// Sent is true for a push whose pack went out before the fault: the
+	// server may have applied it (its answer was lost).
+	Sent bool
 }
 
 func (e *NetworkError) Error() string { return e.Op + ": network error: " + e.Err.Error() }
@@ -104,6 +107,10 @@ func (e *NetworkError) Unwrap() error { return e.Err }
 
 // Temporary is true: the operation may succeed if tried again.
 func (e *NetworkError) Temporary() bool { return true }
+
+// MayHaveLanded is true when the fault came after a push went out: read
+// the branch before pushing anew.
+func (e *NetworkError) MayHaveLanded() bool { return e.Sent }
 
 // BadInputError is an argument that cannot be right whatever the server
 // says (a malformed signature, a path outside the repository).

@@ -87,12 +87,19 @@ type fetchResult struct {
 	partial bool          // blobs were left out
 }
 
-// fetchPack runs one upload-pack exchange and stores the pack in st.
-func (r *Remote) fetchPack(ctx context.Context, st *memory.Storage, spec fetchSpec) (res fetchResult, err error) {
+// fetchPack runs one upload-pack exchange, under the request ceiling, and
+// stores the pack in st.
+func (r *Remote) fetchPack(ctx context.Context, st *memory.Storage, spec fetchSpec) (fetchResult, error) {
 	op := "fetching from " + r.display
 	if spec.branch != "" {
 		op = fmt.Sprintf("fetching branch %q of %s", spec.branch, r.display)
 	}
+	return exchange(ctx, r, op, func(ctx context.Context) (fetchResult, error) {
+		return r.fetchPackOnce(ctx, op, st, spec)
+	})
+}
+
+func (r *Remote) fetchPackOnce(ctx context.Context, op string, st *memory.Storage, spec fetchSpec) (res fetchResult, err error) {
 	sess, err := r.transport.NewUploadPackSession(r.ep, r.auth())
 	if err != nil {
 		return res, classifyTransport(op, err)
@@ -205,28 +212,32 @@ func checkBranch(branch string) error {
 
 // DefaultBranch returns the branch the server's HEAD points at.
 func (r *Remote) DefaultBranch(ctx context.Context) (string, error) {
-	return retry(ctx, r, func() (branch string, err error) {
-		op := "reading the default branch of " + r.display
-		sess, err := r.transport.NewUploadPackSession(r.ep, r.auth())
-		if err != nil {
-			return "", classifyTransport(op, err)
-		}
-		defer func() {
-			if cerr := sess.Close(); cerr != nil && err == nil {
-				err = classifyTransport(op, cerr)
-			}
-		}()
-		ar, err := sess.AdvertisedReferencesContext(ctx)
-		if err != nil {
-			return "", classifyTransport(op, err)
-		}
-		for _, v := range ar.Capabilities.Get(capability.SymRef) {
-			if target, ok := strings.CutPrefix(v, "HEAD:"); ok {
-				if name := plumbing.ReferenceName(target); name.IsBranch() {
-					return name.Short(), nil
-				}
-			}
-		}
-		return "", fmt.Errorf("%s: the server names no HEAD branch: %w", op, ErrNotFound)
+	op := "reading the default branch of " + r.display
+	return retry(ctx, r, func() (string, error) {
+		return exchange(ctx, r, op, func(ctx context.Context) (string, error) { return r.defaultBranchOnce(ctx, op) })
 	})
+}
+
+func (r *Remote) defaultBranchOnce(ctx context.Context, op string) (branch string, err error) {
+	sess, err := r.transport.NewUploadPackSession(r.ep, r.auth())
+	if err != nil {
+		return "", classifyTransport(op, err)
+	}
+	defer func() {
+		if cerr := sess.Close(); cerr != nil && err == nil {
+			err = classifyTransport(op, cerr)
+		}
+	}()
+	ar, err := sess.AdvertisedReferencesContext(ctx)
+	if err != nil {
+		return "", classifyTransport(op, err)
+	}
+	for _, v := range ar.Capabilities.Get(capability.SymRef) {
+		if target, ok := strings.CutPrefix(v, "HEAD:"); ok {
+			if name := plumbing.ReferenceName(target); name.IsBranch() {
+				return name.Short(), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%s: the server names no HEAD branch: %w", op, ErrNotFound)
 }

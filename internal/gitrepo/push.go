@@ -3,6 +3,7 @@ package gitrepo
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -54,27 +55,50 @@ func (s *Snapshot) madeCommit(sha, branch string) (plumbing.Hash, madeCommit, er
 	h := plumbing.NewHash(sha)
 	mc, ok := s.made[h]
 	if !ok || h.String() != strings.ToLower(sha) {
-		return h, mc, &BadInputError{What: "commit", Value: sha, Why: "not a commit made by Commit on this snapshot"}
+		// A caller's mistake, not the person's input: no BadInputError.
+		return h, mc, fmt.Errorf("pushing commit %q: it was not made by Commit on this snapshot (of %s at %s)", sha, s.branch, short(s.head))
 	}
 	return h, mc, nil
 }
 
+// push lands h with gitrepo's retries of network faults. A fault after the
+// pack was sent (a cut, a lost or missing answer) leaves the outcome open;
+// the next attempt then reads the branch first: at h, or at a commit whose
+// history holds h, means the push landed.
 func (s *Snapshot) push(ctx context.Context, h plumbing.Hash, mc madeCommit, branch string, force bool) error {
 	op := fmt.Sprintf("pushing %s to branch %q of %s", h.String()[:12], branch, s.r.display)
+	unsure := false
 	_, err := retry(ctx, s.r, func() (struct{}, error) {
-		return struct{}{}, s.pushOnce(ctx, op, h, mc, branch, force)
+		sent := false
+		_, err := exchange(ctx, s.r, op, func(ctx context.Context) (struct{}, error) {
+			var err error
+			sent, err = s.pushOnce(ctx, op, h, mc, branch, force, unsure)
+			return struct{}{}, err
+		})
+		var ne *NetworkError
+		if sent && errors.As(err, &ne) {
+			unsure = true
+		}
+		return struct{}{}, err
 	})
 	if err != nil {
+		var ne *NetworkError
+		if unsure && errors.As(err, &ne) {
+			return &NetworkError{Op: op, Err: fmt.Errorf("%w (the push went out but no answer came: it may have landed)", ne.Err), Sent: true}
+		}
 		return err
 	}
 	s.r.logf("pushed %s to %s branch %s", h, s.r.display, branch)
 	return nil
 }
 
-func (s *Snapshot) pushOnce(ctx context.Context, op string, h plumbing.Hash, mc madeCommit, branch string, force bool) (err error) {
+// pushOnce runs one receive-pack exchange. sent says whether the pack went
+// out (a fault after that leaves the outcome open); unsure says an earlier
+// attempt's outcome is open, so a branch that moved is checked for h.
+func (s *Snapshot) pushOnce(ctx context.Context, op string, h plumbing.Hash, mc madeCommit, branch string, force, unsure bool) (sent bool, err error) {
 	sess, err := s.r.transport.NewReceivePackSession(s.r.ep, s.r.auth())
 	if err != nil {
-		return classifyTransport(op, err)
+		return false, classifyTransport(op, err)
 	}
 	defer func() {
 		if cerr := sess.Close(); cerr != nil && err == nil {
@@ -83,22 +107,34 @@ func (s *Snapshot) pushOnce(ctx context.Context, op string, h plumbing.Hash, mc 
 	}()
 	ar, err := sess.AdvertisedReferencesContext(ctx)
 	if err != nil {
-		return classifyTransport(op, err)
+		return false, classifyTransport(op, err)
 	}
 	cur, err := remoteBranch(ar, branch)
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	if cur == h {
 		// An earlier attempt landed but its answer was lost.
-		s.r.logf("branch %s already at %s", branch, h)
-		return nil
+		s.r.logf("branch %s already at %s: the earlier push landed", branch, h)
+		return false, nil
+	}
+	if unsure && !cur.IsZero() && cur != mc.parent && !force {
+		// The branch moved: by our lost push and commits on top of it, or by
+		// someone else's push instead of ours.
+		landed, err := s.r.Contains(ctx, branch, cur.String(), h.String())
+		if err != nil {
+			return false, fmt.Errorf("%s: checking whether the earlier push landed: %w", op, err)
+		}
+		if landed {
+			s.r.logf("branch %s is at %s, which holds %s: the earlier push landed", branch, short(cur), short(h))
+			return false, nil
+		}
 	}
 	old := mc.parent
 	if force {
 		old = cur
 	} else if cur != mc.parent {
-		return fmt.Errorf("%s: %w (it is at %s, the commit is on %s)", op, ErrNonFastForward, short(cur), short(mc.parent))
+		return false, fmt.Errorf("%s: %w (it is at %s, the commit is on %s)", op, ErrNonFastForward, short(cur), short(mc.parent))
 	}
 	req := packp.NewReferenceUpdateRequestFromCapabilities(ar.Capabilities)
 	req.Commands = []*packp.Command{{Name: plumbing.NewBranchReferenceName(branch), Old: old, New: h}}
@@ -109,12 +145,12 @@ func (s *Snapshot) pushOnce(ctx context.Context, op string, h plumbing.Hash, mc 
 		err = req.Capabilities.Set(capability.Sideband)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	var pack bytes.Buffer
 	enc := packfile.NewEncoder(&pack, s.storage, !ar.Capabilities.Supports(capability.OFSDelta))
 	if _, err := enc.Encode(unique(mc.objects), 10); err != nil {
-		return fmt.Errorf("%s: packing %d objects: %w", op, len(mc.objects), err)
+		return false, fmt.Errorf("%s: packing %d objects: %w", op, len(mc.objects), err)
 	}
 	req.Packfile = io.NopCloser(&pack)
 	remote := &lineCollector{}
@@ -126,7 +162,7 @@ func (s *Snapshot) pushOnce(ctx context.Context, op string, h plumbing.Hash, mc 
 			s.r.logf("remote: %s", l)
 		}
 	}
-	return classifyPush(op, branch, err, rs, lines)
+	return true, classifyPush(op, branch, err, rs, lines)
 }
 
 // classifyPush turns a refused push into the package's typed errors.

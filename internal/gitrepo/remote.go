@@ -26,8 +26,25 @@ type Option func(*Remote)
 func WithToken(token string) Option { return func(r *Remote) { r.token = token } }
 
 // WithHTTPClient sets the HTTP client (default: http.DefaultClient's
-// transport with a 2-minute timeout per request).
+// transport). The ceiling of WithRequestTimeout applies to it as well.
 func WithHTTPClient(c *http.Client) Option { return func(r *Remote) { r.httpClient = c } }
+
+// DefaultRequestTimeout is the ceiling of one exchange with the server when
+// WithRequestTimeout is not given.
+const DefaultRequestTimeout = time.Minute
+
+// WithRequestTimeout sets the ceiling of one exchange with the server (the
+// reference advertisement and the pack that follows it): a server that
+// accepts and never answers costs at most d before the exchange counts as a
+// network fault and is retried. The ctx given to each call bounds everything
+// on top. d <= 0 keeps the default, DefaultRequestTimeout.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(r *Remote) {
+		if d > 0 {
+			r.requestTimeout = d
+		}
+	}
+}
 
 // WithLogf reports progress, one line per event (default: discard).
 func WithLogf(logf func(format string, args ...any)) Option {
@@ -59,6 +76,8 @@ type Remote struct {
 	attempts   uint
 	initial    time.Duration
 	maxElapsed time.Duration
+	// requestTimeout is the ceiling of one exchange.
+	requestTimeout time.Duration
 }
 
 // New returns a Remote for an http(s) URL. Credentials in the URL's userinfo
@@ -77,6 +96,8 @@ func New(rawURL string, opts ...Option) (*Remote, error) {
 		attempts:   4,
 		initial:    500 * time.Millisecond,
 		maxElapsed: 30 * time.Second,
+
+		requestTimeout: DefaultRequestTimeout,
 	}
 	if pass, ok := u.User.Password(); ok && pass != "" {
 		r.token = pass
@@ -94,7 +115,7 @@ func New(rawURL string, opts ...Option) (*Remote, error) {
 		return nil, &BadInputError{What: "repository URL", Value: r.display, Why: err.Error()}
 	}
 	if r.httpClient == nil {
-		r.httpClient = &http.Client{Timeout: 2 * time.Minute}
+		r.httpClient = &http.Client{Timeout: r.requestTimeout}
 	}
 	r.transport = githttp.NewClient(r.httpClient)
 	return r, nil
@@ -156,6 +177,22 @@ func retry[T any](ctx context.Context, r *Remote, op func() (T, error)) (T, erro
 	return v, redact(err, r.token)
 }
 
+// exchange runs one exchange with the server under the ceiling of
+// WithRequestTimeout. When the ceiling, not ctx, ended it, the error is a
+// *NetworkError saying so, retried like any network fault.
+func exchange[T any](ctx context.Context, r *Remote, op string, fn func(ctx context.Context) (T, error)) (T, error) {
+	rctx, cancel := context.WithTimeout(ctx, r.requestTimeout)
+	defer cancel()
+	v, err := fn(rctx)
+	if err != nil && ctx.Err() == nil && rctx.Err() != nil {
+		var ne *NetworkError
+		if !errors.As(err, &ne) {
+			err = &NetworkError{Op: op, Err: fmt.Errorf("no answer within %s", r.requestTimeout)}
+		}
+	}
+	return v, err
+}
+
 // classifyTransport turns a transport error into ErrAuth, ErrNotFound or a
 // *NetworkError; other errors are returned wrapped as they are.
 func classifyTransport(op string, err error) error {
@@ -167,8 +204,10 @@ func classifyTransport(op string, err error) error {
 		return fmt.Errorf("%s: %w (%s)", op, ErrAuth, serverReason(err))
 	case errors.Is(err, transport.ErrRepositoryNotFound):
 		return fmt.Errorf("%s: repository %w", op, ErrNotFound)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s: %w", op, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s: stopped, the time allowed ran out: %w", op, err)
 	case isNetwork(err):
 		return &NetworkError{Op: op, Err: err}
 	}

@@ -26,6 +26,23 @@ type lander struct {
 	// made is the git commit last made for the edit, on the snapshot head
 	// madeOn: the pull request path reuses the commit a refused push made.
 	made, madeOn string
+	// gen counts the snapshots fetched for this landing; madeGen is the one
+	// made was made on. A commit is only pushed from the snapshot that made
+	// it, even when a fetch after a network fault finds the same head.
+	gen, madeGen int
+	// unsure are the pushes that failed in a way that leaves the outcome
+	// open (a cut, a time-out, a lost answer): the branch may hold them.
+	unsure []unsurePush
+	// landed is the push of unsure that a later read of the branch found
+	// there (the branch at it, or at a commit built on it).
+	landed *unsurePush
+}
+
+// unsurePush is a commit whose push may have landed, with the edit it holds.
+type unsurePush struct {
+	sha  string
+	base string
+	edit *kustomize.Result
 }
 
 // land pushes (push, auto) and falls back to the pull request path (auto on
@@ -59,18 +76,33 @@ func retryable(err error) bool {
 
 // attempt runs try with the retry policy. Before every attempt after the
 // first it fetches the new head and re-runs the semantic edit; when the new
-// head already has our images, it stops with done=true (nothing to land).
+// head already has our images, it stops with done=true (nothing to land, or
+// l.landed: an earlier push whose answer was lost landed after all).
+// Attempts go on, with jittered backoff, until ctx's deadline (the landing
+// budget, timeout) or the policy's own bounds.
 func (l *lander) attempt(ctx context.Context, base string, try func() error) (done bool, err error) {
 	r := l.p.retry
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval, b.MaxInterval = r.Initial, r.Max
-	n := 0
+	start, n := time.Now(), 0
+	opts := []backoff.RetryOption{
+		backoff.WithBackOff(b),
+		backoff.WithMaxElapsedTime(r.budget(ctx)),
+		backoff.WithNotify(func(err error, next time.Duration) {
+			l.p.logf("attempt %d failed: %v; fetching the new head and re-applying the edit in %s", n, err, next.Round(time.Millisecond))
+		}),
+	}
+	if r.Attempts > 0 {
+		opts = append(opts, backoff.WithMaxTries(r.Attempts))
+	}
+	var last error // the last attempt's own error: ctx's ends the loop without it
 	_, err = backoff.Retry(ctx, func() (struct{}, error) {
 		n++
 		l.res.Attempts = n
 		if n > 1 {
 			nothing, err := l.refresh(ctx, base)
 			if err != nil {
+				last = err
 				if retryable(err) {
 					return struct{}{}, err
 				}
@@ -82,22 +114,45 @@ func (l *lander) attempt(ctx context.Context, base string, try func() error) (do
 			}
 		}
 		err := try()
-		if err != nil && !retryable(err) {
-			return struct{}{}, backoff.Permanent(err)
+		if err != nil {
+			last = err
+			if !retryable(err) {
+				return struct{}{}, backoff.Permanent(err)
+			}
 		}
 		return struct{}{}, err
-	},
-		backoff.WithBackOff(b),
-		backoff.WithMaxTries(r.Attempts),
-		backoff.WithMaxElapsedTime(r.MaxElapsed),
-		backoff.WithNotify(func(err error, next time.Duration) {
-			l.p.logf("attempt %d/%d failed: %v; fetching the new head and re-applying the edit in %s", n, r.Attempts, err, next.Round(time.Millisecond))
-		}),
-	)
-	if err != nil && retryable(err) {
-		err = &hintError{err: fmt.Errorf("landing after %d attempts: %w", n, err), hint: "other changes kept landing first; run again"}
+	}, opts...)
+	if err != nil && (retryable(err) || ctx.Err() != nil) {
+		if last != nil && !errors.Is(err, last) {
+			err = fmt.Errorf("%w (then the time for landing ran out)", last)
+		}
+		err = l.gaveUp(err, time.Since(start))
 	}
 	return done, err
+}
+
+// gaveUp says why landing stopped once the budget is spent: lost races, a
+// push whose outcome stayed unknown, or the network. Never bad input.
+func (l *lander) gaveUp(err error, took time.Duration) error {
+	n, took := l.res.Attempts, took.Round(100*time.Millisecond)
+	branch := l.res.Branch
+	switch {
+	case len(l.unsure) > 0:
+		u := l.unsure[len(l.unsure)-1]
+		return &hintError{
+			err:  fmt.Errorf("landing on %q: could not tell whether commit %s landed (%d %s in %s): %w", branch, short(u.sha), n, plural(n, "attempt"), took, err),
+			hint: fmt.Sprintf("look at branch %s: if its history holds %s the change landed, otherwise run again", branch, short(u.sha)),
+		}
+	case errors.Is(err, ErrNonFastForward) || errors.Is(err, ErrStaleData):
+		return &hintError{
+			err:  fmt.Errorf("landing on %q: other changes kept landing first (%d %s in %s): %w", branch, n, plural(n, "attempt"), took, err),
+			hint: "other changes kept landing first; run again, or give a longer timeout (it bounds the landing too)",
+		}
+	}
+	return &hintError{
+		err:  fmt.Errorf("landing on %q: gave up after %d %s in %s: %w", branch, n, plural(n, "attempt"), took, err),
+		hint: "the git server failed or did not answer in time: check repository-url and the network, or give a longer timeout; the run can be retried safely",
+	}
 }
 
 // refresh fetches base again and re-runs the edit on its new head. It
@@ -107,11 +162,15 @@ func (l *lander) refresh(ctx context.Context, base string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("fetching branch %q again: %w", base, err)
 	}
+	if landed, err := l.heldBy(ctx, base, snap.Head()); err != nil || landed {
+		return landed, err
+	}
 	edit, err := l.p.edit(snap, l.req, l.res)
 	if err != nil {
 		return false, err
 	}
 	l.snap, l.edit = snap, edit
+	l.gen++
 	if len(edit.Files) == 0 {
 		l.p.logf("%s already has our images: nothing to land", short(snap.Head()))
 		return true, nil
@@ -122,6 +181,46 @@ func (l *lander) refresh(ctx context.Context, base string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// heldBy reads head, the branch's head now, for a push whose outcome was
+// left open: head is that commit, or a commit whose history holds it, means
+// it landed (l.landed). Anything else means it did not.
+func (l *lander) heldBy(ctx context.Context, base, head string) (bool, error) {
+	for i := range l.unsure {
+		u := &l.unsure[i]
+		ok := head == u.sha
+		if !ok {
+			var err error
+			if ok, err = l.p.repo.Contains(ctx, base, head, u.sha); err != nil {
+				return false, fmt.Errorf("reading whether %s holds %s, whose push got no answer: %w", short(head), short(u.sha), err)
+			}
+		}
+		if ok {
+			l.landed = u
+			l.p.logf("%s is at %s, which holds %s: the push whose answer was lost landed", base, short(head), short(u.sha))
+			return true, nil
+		}
+	}
+	if len(l.unsure) > 0 {
+		l.p.logf("%s is at %s, which does not hold %s: that push did not land", base, short(head), short(l.unsure[len(l.unsure)-1].sha))
+		l.unsure = nil
+	}
+	return false, nil
+}
+
+// unclear reports whether a failed push may still have landed: a fault of
+// the network or of time, not a refusal. An error with MayHaveLanded (the
+// git adapter's network errors) says itself whether the push went out.
+func unclear(err error) bool {
+	if errors.Is(err, ErrNonFastForward) || errors.Is(err, ErrProtected) || errors.Is(err, ErrStaleData) {
+		return false
+	}
+	var m interface{ MayHaveLanded() bool }
+	if errors.As(err, &m) {
+		return m.MayHaveLanded()
+	}
+	return retryable(err) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // texts renders the commit message and the PR texts for the current edit.
@@ -161,11 +260,11 @@ func (l *lander) commit(ctx context.Context, target string, force bool) (string,
 		return sha, nil
 	}
 	sha := l.made
-	if sha == "" || l.madeOn != l.snap.Head() {
+	if sha == "" || l.madeOn != l.snap.Head() || l.madeGen != l.gen {
 		if sha, err = l.snap.Commit(l.files(), msg, Author{Name: l.cfg.AuthorName, Email: l.cfg.AuthorEmail}); err != nil {
 			return "", fmt.Errorf("making the commit: %w", err)
 		}
-		l.made, l.madeOn = sha, l.snap.Head()
+		l.made, l.madeOn, l.madeGen = sha, l.snap.Head(), l.gen
 	}
 	if force {
 		err = l.snap.PushForce(ctx, sha, target)
@@ -173,7 +272,8 @@ func (l *lander) commit(ctx context.Context, target string, force bool) (string,
 		err = l.snap.Push(ctx, sha, target)
 	}
 	if err != nil {
-		return "", fmt.Errorf("pushing %s to %q: %w", short(sha), target, err)
+		// sha too: the caller decides whether the push may have landed.
+		return sha, fmt.Errorf("pushing %s to %q: %w", short(sha), target, err)
 	}
 	return sha, nil
 }
@@ -184,11 +284,23 @@ func (l *lander) landPush(ctx context.Context) error {
 	done, err := l.attempt(ctx, branch, func() error {
 		sha, err := l.commit(ctx, branch, false)
 		if err != nil {
+			if sha != "" && unclear(err) {
+				l.unsure = append(l.unsure, unsurePush{sha: sha, base: l.snap.Head(), edit: l.edit})
+			}
 			return err
 		}
 		l.res.CommitSHA, l.res.Revision, l.res.LandedBy = sha, sha, LandedByPush
 		return nil
 	})
+	if done && l.landed != nil {
+		// Report the edit that commit holds, as if its answer had come.
+		u := l.landed
+		l.edit = u.edit
+		l.res.Base, l.res.Changed = u.base, true
+		l.res.Changes, l.res.Files, l.res.Warnings = u.edit.Changes, u.edit.Files, u.edit.Warnings
+		l.res.CommitSHA, l.res.Revision, l.res.LandedBy = u.sha, u.sha, LandedByPush
+		return nil
+	}
 	if done {
 		l.res.Changed = false
 	}

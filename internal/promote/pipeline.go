@@ -2,6 +2,7 @@ package promote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -18,9 +19,12 @@ type Observer interface {
 	PhaseEnd(phase Phase, d time.Duration, err error)
 }
 
-// Retry bounds the landing attempts after lost races: jittered exponential
-// backoff from Initial up to Max between attempts, at most Attempts attempts
-// within MaxElapsed.
+// Retry shapes the landing attempts after lost races and network faults:
+// jittered exponential backoff from Initial up to Max between attempts. They
+// are bounded by time: the landing budget, which is the run's timeout (the
+// context Run lands under), and MaxElapsed when it is set and shorter.
+// Attempts, when not 0, also caps the count (tests use it; the default has
+// no cap, so many pipelines racing on one branch all land within the time).
 type Retry struct {
 	Attempts   uint
 	Initial    time.Duration
@@ -28,12 +32,25 @@ type Retry struct {
 	MaxElapsed time.Duration
 }
 
-// defaultRetry allows about ten attempts within about a minute.
-var defaultRetry = Retry{Attempts: 10, Initial: 250 * time.Millisecond, Max: 10 * time.Second, MaxElapsed: time.Minute}
+// defaultRetry retries until the landing budget is spent.
+var defaultRetry = Retry{Initial: 250 * time.Millisecond, Max: 5 * time.Second}
 
-// DefaultRetry returns the default landing retry policy: ten attempts, 250ms
-// growing to 10s between them, within a minute.
+// DefaultRetry returns the default landing retry policy: 250ms growing to
+// 5s between attempts (each jittered by half), no cap on the count, until
+// the landing budget (timeout) is spent.
 func DefaultRetry() Retry { return defaultRetry }
+
+// budget is how long attempts may go on under ctx: until its deadline, or
+// MaxElapsed when that is shorter; 0 means no bound but ctx.
+func (r Retry) budget(ctx context.Context) time.Duration {
+	d := r.MaxElapsed
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); d <= 0 || left < d {
+			d = max(left, time.Nanosecond)
+		}
+	}
+	return d
+}
 
 // Pipeline runs promotions over injected adapters.
 type Pipeline struct {
@@ -106,6 +123,15 @@ func (p *Pipeline) Run(ctx context.Context, cfg *config.Config) (*Result, error)
 	if err != nil {
 		return res, err
 	}
+	// The landing budget: timeout bounds fetching, validating and landing
+	// with their retries; the merge and the confirmation get a timeout of
+	// their own below.
+	parent := ctx
+	if cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+	}
 	var snap Snapshot
 	err = p.phase(res, PhaseFetch, func() error {
 		if res.Branch == "" {
@@ -123,7 +149,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg *config.Config) (*Result, error)
 		return nil
 	})
 	if err != nil {
-		return res, err
+		return res, timedOut(err, cfg)
 	}
 	var edit *kustomize.Result
 	if err := p.phase(res, PhaseEdit, func() error {
@@ -160,7 +186,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg *config.Config) (*Result, error)
 		return res, nil
 	}
 
-	tctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	tctx, cancel := context.WithTimeout(parent, cfg.Timeout)
 	defer cancel()
 	if res.LandedBy == LandedByPullRequest && !res.Merged && cfg.WaitForMerge {
 		if err := p.phase(res, PhaseMerge, func() error { return l.waitMerged(tctx) }); err != nil {
@@ -226,6 +252,15 @@ func (p *Pipeline) Wait(ctx context.Context, cfg *config.Config) (*Result, error
 	}
 	err := p.phase(res, PhaseConfirm, func() error { return p.confirm(tctx, cfg, nil, res) })
 	return res, err
+}
+
+// timedOut adds what to do to an error that the landing budget ended.
+func timedOut(err error, cfg *config.Config) error {
+	var h interface{ Hint() string }
+	if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &h) {
+		return err
+	}
+	return &hintError{err: err, hint: fmt.Sprintf("the git server did not answer within timeout (%s): check repository-url and the network, or give a longer timeout", cfg.Timeout)}
 }
 
 func short(sha string) string {

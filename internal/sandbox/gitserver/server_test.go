@@ -292,3 +292,22 @@ func TestReadOnlyToken(t *testing.T) {
 		t.Errorf("main moved to %s with a read-only token", after)
 	}
 }
+
+// The reflog shows every update; a forced push is found by FastForwardOnly.
+func TestFastForwardOnlyFindsAForcedPush(t *testing.T) {
+	s, repo := startServer(t)
+	if n, err := s.FastForwardOnly(t.Context(), repo, "main"); err != nil || n == 0 {
+		t.Fatalf("after seeding: %d updates, %v; want some, all fast-forwards", n, err)
+	}
+	seed, _ := s.Head(repo, "main")
+	if _, err := s.CommitFiles(repo, "main", map[string][]byte{"x": []byte("x\n")}, "next"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Git(t.Context(), repo, "update-ref", "-m", "forced", "refs/heads/main", seed); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.FastForwardOnly(t.Context(), repo, "main")
+	if err == nil || !strings.Contains(err.Error(), "(forced) is not a fast-forward") {
+		t.Errorf("FastForwardOnly after a forced update: %v", err)
+	}
+}
