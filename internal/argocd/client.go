@@ -204,7 +204,8 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("decoding the answer to %s %s: %w", method, path, err)
+		return fmt.Errorf("decoding the answer to %s %s: %w", method, path,
+			&decodeError{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), err: err})
 	}
 	return nil
 }

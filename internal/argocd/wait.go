@@ -306,6 +306,7 @@ func (w *waiter) get(ctx context.Context, refresh string) (*Application, error) 
 		if rctx.Err() != nil && ctx.Err() == nil {
 			return nil, fmt.Errorf("reading application %s: no answer within %s", w.ref, timeout)
 		}
+		err = w.c.permanent(err, http.MethodGet, "/api/v1/applications/"+url.PathEscape(w.ref.Name), "an Argo CD Application as JSON")
 		return nil, fmt.Errorf("reading application %s: %w", w.ref, err)
 	}
 	return &app, nil
@@ -316,7 +317,8 @@ func fatal(err error) bool {
 	var authErr *AuthError
 	var nf *AppNotFoundError
 	var he *hintError
-	return errors.As(err, &authErr) || errors.As(err, &nf) || errors.As(err, &he)
+	var pe *PermanentError
+	return errors.As(err, &authErr) || errors.As(err, &nf) || errors.As(err, &he) || errors.As(err, &pe)
 }
 
 // observe records a snapshot and applies Ready; done is true when deployed.
