@@ -42,6 +42,14 @@ func verbs() []verb {
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	r := &redactor{}
 	e := &env{stdout: r.wrap(stdout), stderr: r.wrap(stderr), rawStdout: stdout, getenv: getenv, redact: r}
+	if getenv("GITHUB_ACTIONS") == "true" {
+		// The runner reads workflow commands from both streams: no text
+		// from the repository, a server or the person may start one. Only
+		// actionio's own commands go to rawStdout.
+		out, errw := actionio.NewEscaper(stdout), actionio.NewEscaper(stderr)
+		defer func() { _, _ = out.Flush(), errw.Flush() }()
+		e.stdout, e.stderr = r.wrap(out), r.wrap(errw)
+	}
 	err := dispatch(ctx, e, args)
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
