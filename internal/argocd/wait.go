@@ -25,6 +25,14 @@ type WaitSpec struct {
 	// ancestry). Nil: only Revision itself counts.
 	Contains func(ctx context.Context, rev, ours string) (bool, error)
 
+	// Images returns the image references we set that an application must
+	// run (kustomize's newName:newTag@digest). When it returns any,
+	// "deployed" also needs the cluster to agree: every live container
+	// whose desired image is one of them runs it (managed-resources), and
+	// status.summary.images, where it lists images, holds it. Nil: the
+	// status alone decides.
+	Images func(app AppRef) []string
+
 	StatusInterval    time.Duration // a status line through Logf; 12s
 	PollInterval      time.Duration // GET period when the stream does not work; 3s
 	ResyncInterval    time.Duration // GET period while the stream works; 30s
@@ -329,6 +337,15 @@ func (w *waiter) observe(ctx context.Context, app *Application) (bool, error) {
 	}
 	rev := app.Revision(w.repoURL)
 	w.verdict = Ready(app, w.spec.Revision, w.descends(ctx, rev))
+	if w.verdict.State == Deployed && w.spec.Images != nil {
+		if images := w.spec.Images(w.ref); len(images) > 0 {
+			v, err := w.liveVerdict(ctx, app, images)
+			if err != nil {
+				return false, err
+			}
+			w.verdict = v
+		}
+	}
 	switch w.verdict.State {
 	case Deployed:
 		w.c.logf("argocd: %s: deployed (%s) after %s", w.ref, w.verdict.Reason, w.elapsed().Round(time.Second))
