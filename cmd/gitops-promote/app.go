@@ -110,8 +110,8 @@ func hintOf(err error) string {
 // printError renders err once: on stderr (one line per problem, then the
 // hint), and in a runner also as one ::error:: annotation.
 func (e *env) printError(err error) {
-	msg := strings.TrimSpace(err.Error())
-	hint := hintOf(err)
+	msg := cutLong(strings.TrimSpace(err.Error()))
+	hint := cutLong(hintOf(err))
 	if exitCode(err) == 2 && hint != "" && !strings.Contains(msg, "\n") {
 		// Bad input stays one line naming the input, with what to do.
 		fmt.Fprintf(e.stderr, "error: %s; %s\n", msg, hint)

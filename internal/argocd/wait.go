@@ -336,7 +336,11 @@ func (w *waiter) observe(ctx context.Context, app *Application) (bool, error) {
 		return false, err
 	}
 	rev := app.Revision(w.repoURL)
-	w.verdict = Ready(app, w.spec.Revision, w.descends(ctx, rev))
+	contains := w.descends(ctx, rev)
+	w.verdict = Ready(app, w.spec.Revision, contains)
+	if w.verdict.State == Waiting && !contains {
+		w.verdict.Reason = w.notYet(app, rev)
+	}
 	if w.verdict.State == Deployed && w.spec.Images != nil {
 		if images := w.spec.Images(w.ref); len(images) > 0 {
 			v, err := w.liveVerdict(ctx, app, images)
@@ -401,8 +405,8 @@ func (w *waiter) descends(ctx context.Context, rev string) bool {
 	if rev == "" {
 		return false
 	}
-	if rev == w.spec.Revision {
-		return true
+	if rev == w.spec.Revision || (len(rev) >= 7 && len(rev) < len(w.spec.Revision) && strings.HasPrefix(w.spec.Revision, strings.ToLower(rev))) {
+		return true // ours, or ours abbreviated
 	}
 	if w.spec.Contains == nil || !fullSHA.MatchString(rev) {
 		return false
@@ -507,3 +511,20 @@ func (e *hintError) Error() string { return e.msg }
 
 // Hint names the fix.
 func (e *hintError) Hint() string { return e.hint }
+
+// notYet says why an application is not at our revision yet, naming the
+// revision of our source (not another source's) and never two revisions
+// that print alike.
+func (w *waiter) notYet(app *Application, rev string) string {
+	if rev == "" {
+		if len(app.Spec.Sources) > 1 && w.repoURL != "" {
+			return fmt.Sprintf("Argo CD has not reported a revision for the source from %s yet", w.repoURL)
+		}
+		return "Argo CD has not compared any revision yet"
+	}
+	got, ours := short(rev), short(w.spec.Revision)
+	if got == ours {
+		got, ours = rev, w.spec.Revision
+	}
+	return fmt.Sprintf("at revision %s, which does not contain %s yet", got, ours)
+}
