@@ -102,44 +102,51 @@ func redactURLs(s string) string {
 	if !strings.Contains(s, "://") {
 		return s
 	}
-	return urlPattern.ReplaceAllStringFunc(s, func(raw string) string {
-		out := raw
-		if at := strings.Index(raw, "@"); at > 0 {
-			if schemeEnd := strings.Index(raw, "://"); schemeEnd > 0 && at > schemeEnd {
-				auth := raw[schemeEnd+3 : at]
-				if !strings.ContainsAny(auth, "/?#") {
-					user, _, hasPass := strings.Cut(auth, ":")
-					scheme := strings.ToLower(raw[:schemeEnd])
-					switch {
-					case hasPass:
-						out = raw[:schemeEnd+3] + user + ":***" + raw[at:]
-					case scheme == "http" || scheme == "https":
-						out = raw[:schemeEnd+3] + "***" + raw[at:]
-					}
+	return urlPattern.ReplaceAllStringFunc(s, func(match string) string {
+		// Punctuation that ends a sentence or a parenthesis is not the URL's.
+		raw := strings.TrimRight(match, ").,;:!]}")
+		return redactURL(raw) + match[len(raw):]
+	})
+}
+
+// redactURL hides the credentials of one URL.
+func redactURL(raw string) string {
+	out := raw
+	if at := strings.Index(raw, "@"); at > 0 {
+		if schemeEnd := strings.Index(raw, "://"); schemeEnd > 0 && at > schemeEnd {
+			auth := raw[schemeEnd+3 : at]
+			if !strings.ContainsAny(auth, "/?#") {
+				user, _, hasPass := strings.Cut(auth, ":")
+				scheme := strings.ToLower(raw[:schemeEnd])
+				switch {
+				case hasPass:
+					out = raw[:schemeEnd+3] + user + ":***" + raw[at:]
+				case scheme == "http" || scheme == "https":
+					out = raw[:schemeEnd+3] + "***" + raw[at:]
 				}
 			}
 		}
-		q := strings.IndexByte(out, '?')
-		if q < 0 {
-			return out
+	}
+	q := strings.IndexByte(out, '?')
+	if q < 0 {
+		return out
+	}
+	frag := ""
+	query := out[q+1:]
+	if h := strings.IndexByte(query, '#'); h >= 0 {
+		query, frag = query[:h], query[h:]
+	}
+	parts := strings.Split(query, "&")
+	for i, p := range parts {
+		name, _, found := strings.Cut(p, "=")
+		if dec, err := url.QueryUnescape(name); err == nil {
+			name = dec
 		}
-		frag := ""
-		query := out[q+1:]
-		if h := strings.IndexByte(query, '#'); h >= 0 {
-			query, frag = query[:h], query[h:]
+		if found && secretParam(name) {
+			parts[i] = p[:strings.IndexByte(p, '=')+1] + "***"
 		}
-		parts := strings.Split(query, "&")
-		for i, p := range parts {
-			name, _, found := strings.Cut(p, "=")
-			if dec, err := url.QueryUnescape(name); err == nil {
-				name = dec
-			}
-			if found && secretParam(name) {
-				parts[i] = p[:strings.IndexByte(p, '=')+1] + "***"
-			}
-		}
-		return out[:q+1] + strings.Join(parts, "&") + frag
-	})
+	}
+	return out[:q+1] + strings.Join(parts, "&") + frag
 }
 
 func (r *redactor) wrap(w io.Writer) io.Writer { return &redactWriter{r: r, w: w} }

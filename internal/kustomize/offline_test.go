@@ -84,7 +84,8 @@ func unjoin(err error) []error {
 	if err == nil {
 		return nil
 	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
+	var j interface{ Unwrap() []error }
+	if errors.As(err, &j) {
 		return j.Unwrap()
 	}
 	return []error{err}
