@@ -316,7 +316,9 @@ func (c *Client) ensureSession(ctx context.Context) error {
 		Token string `json:"token"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Token == "" {
-		return fmt.Errorf("logging in to Argo CD as %q: no token in the answer", c.user)
+		// Asking again will not change the answer.
+		return fmt.Errorf("logging in to Argo CD as %q: %w", c.user, &PermanentError{Method: http.MethodPost, URL: c.urlOf("/api/v1/session"),
+			Got: fmt.Sprintf("%d without a session token (%s)", resp.StatusCode, orNone(resp.Header.Get("Content-Type"))), Expected: `{"token": "..."} as JSON`, err: err})
 	}
 	if c.onSession != nil {
 		c.onSession(out.Token)
@@ -333,4 +335,11 @@ func redactURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no Content-Type"
+	}
+	return s
 }

@@ -68,3 +68,25 @@ func TestPermanentArgoCDErrorsFailAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// A login answered with something that is not a session token fails at
+// once too.
+func TestLoginWithoutATokenFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html>login</html>"))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := argocd.New(srv.URL, argocd.WithLogin("admin", "pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err = c.Wait(ctx, argocd.WaitSpec{Apps: []argocd.AppRef{{Name: "web"}}, Revision: strings.Repeat("a", 40), PollInterval: 50 * time.Millisecond})
+	var pe *argocd.PermanentError
+	if !errors.As(err, &pe) || ctx.Err() != nil || !strings.Contains(err.Error(), "/api/v1/session") {
+		t.Fatalf("Wait = %v, want a *PermanentError naming /api/v1/session at once", err)
+	}
+}
