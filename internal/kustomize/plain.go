@@ -11,15 +11,17 @@ import (
 // Limits of what counts as plain data in a YAML file the tool reads. A
 // kustomization or a manifest written by people stays far below both.
 const (
-	// MaxDepth is the deepest nesting of mappings and sequences accepted.
-	MaxDepth = 100
-	// MaxExpandedNodes is the most nodes a document may have once every
-	// alias is expanded: the guard against alias bombs.
-	MaxExpandedNodes = 200_000
+	// MaxDepth is the deepest nesting of mappings and sequences accepted
+	// (a deep CRD schema stays well under it).
+	MaxDepth = 128
+	// MaxAliasNodes is the most nodes the aliases of a document may add
+	// once expanded: the guard against alias bombs. Nodes written out do
+	// not count, so a large file without aliases is fine.
+	MaxAliasNodes = 100_000
 )
 
 // checkPlain refuses a parsed kustomization that is not plain data: nesting
-// deeper than MaxDepth, aliases that expand beyond MaxExpandedNodes, and
+// deeper than MaxDepth, aliases that expand beyond MaxAliasNodes, and
 // anchors, aliases or merge keys (<<) anywhere in its images entries,
 // where the edit could not see or change what kustomize would read.
 func checkPlain(p string, doc *yaml.Node) error {
@@ -50,18 +52,35 @@ func checkPlain(p string, doc *yaml.Node) error {
 }
 
 // checkShape refuses nesting deeper than MaxDepth and alias expansion
-// beyond MaxExpandedNodes in a parsed document.
+// beyond MaxAliasNodes in a parsed document.
 func checkShape(p string, doc *yaml.Node) error {
 	if d := deeper(doc, 0); d != nil {
 		return badInput("flatten the file; no kustomization or manifest needs that depth",
 			"%q: nesting at line %d is deeper than %d levels", p, d.Line, MaxDepth)
 	}
-	sizes := map[*yaml.Node]int{}
-	if expanded(doc, sizes, 0) > MaxExpandedNodes {
+	if aliasNodes(doc, map[*yaml.Node]int{}, 0) > MaxAliasNodes {
 		return badInput("write the values out instead of through aliases",
-			"%q: its aliases expand to more than %d nodes (an alias bomb?)", p, MaxExpandedNodes)
+			"%q: its aliases expand to more than %d nodes (an alias bomb?)", p, MaxAliasNodes)
 	}
 	return nil
+}
+
+// aliasNodes counts the nodes the aliases under n add once expanded,
+// stopping once past the limit; sizes memoizes the expanded size of
+// anchored nodes.
+func aliasNodes(n *yaml.Node, sizes map[*yaml.Node]int, guard int) int {
+	extra := 0
+	for _, c := range n.Content {
+		if c.Kind == yaml.AliasNode {
+			extra += expanded(c.Alias, sizes, guard+1)
+		} else {
+			extra += aliasNodes(c, sizes, guard)
+		}
+		if extra > MaxAliasNodes {
+			break
+		}
+	}
+	return extra
 }
 
 // deeper returns a node nested deeper than MaxDepth, or nil. Aliases are
@@ -82,7 +101,7 @@ func deeper(n *yaml.Node, depth int) *yaml.Node {
 // past the limit; sizes memoizes anchored nodes.
 func expanded(n *yaml.Node, sizes map[*yaml.Node]int, guard int) int {
 	if n == nil || guard > MaxDepth+1 {
-		return MaxExpandedNodes + 1 // an alias cycle, or nesting through aliases
+		return MaxAliasNodes + 1 // an alias cycle, or nesting through aliases
 	}
 	if n.Kind == yaml.AliasNode {
 		if s, ok := sizes[n.Alias]; ok {
@@ -95,7 +114,7 @@ func expanded(n *yaml.Node, sizes map[*yaml.Node]int, guard int) int {
 	total := 1
 	for _, c := range n.Content {
 		total += expanded(c, sizes, guard)
-		if total > MaxExpandedNodes {
+		if total > MaxAliasNodes {
 			return total
 		}
 	}
@@ -116,7 +135,7 @@ func firstNotPlain(n *yaml.Node) *yaml.Node {
 }
 
 // CheckPlainYAML refuses YAML that is not plain data (see MaxDepth and
-// MaxExpandedNodes), in every document of data. p names the file in the
+// MaxAliasNodes), in every document of data. p names the file in the
 // message.
 func CheckPlainYAML(p string, data []byte) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))

@@ -30,7 +30,7 @@ func TestEditRefusesYAMLThatIsNotPlainData(t *testing.T) {
 		name, content, says string
 	}{
 		{"alias bomb", aliasBomb(), "aliases expand to more than"},
-		{"10,000-deep nesting", deepNesting(10_000), "deeper than 100 levels"},
+		{"10,000-deep nesting", deepNesting(10_000), "deeper than 128 levels"},
 		{"merge key in an images entry", "base: &img\n  name: app\n  newTag: v1\nimages:\n- <<: *img\n", "uses a merge key (<<)"},
 		{"alias as an images entry", "x: &img {name: app, newTag: v1}\nimages:\n- *img\n", "uses an alias (*img)"},
 		{"alias as a value", "t: &t v1\nimages:\n- name: app\n  newTag: *t\n", "uses an alias (*t)"},
