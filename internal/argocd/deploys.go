@@ -207,17 +207,19 @@ func (c *Client) CheckDeploys(ctx context.Context, spec DeploysSpec) (map[AppRef
 	return out, errors.Join(errs...)
 }
 
-// applicationRetrying reads an application, riding out a few temporary
-// errors (an Argo CD restarting) within about 10 seconds.
+// applicationRetrying reads an application, riding out temporary errors
+// (an Argo CD restarting, a 503 from its proxy) for about 30 seconds.
 func (c *Client) applicationRetrying(ctx context.Context, ref AppRef) (*Application, error) {
+	const budget = 30 * time.Second
+	deadline := c.now().Add(budget)
 	delay := 500 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	for {
+		rctx, cancel := context.WithTimeout(ctx, budget)
 		app, err := c.Application(rctx, ref)
 		cancel()
 		var apiErr *APIError
 		temporary := err != nil && !fatal(err) && (!errors.As(err, &apiErr) || apiErr.Temporary())
-		if err == nil || !temporary || attempt == 4 || ctx.Err() != nil {
+		if err == nil || !temporary || ctx.Err() != nil || c.now().Add(delay).After(deadline) {
 			return app, err
 		}
 		c.logf("argocd: %s: %v; asking again in %s", ref, err, delay)
@@ -226,7 +228,7 @@ func (c *Client) applicationRetrying(ctx context.Context, ref AppRef) (*Applicat
 			return nil, ctx.Err()
 		case <-time.After(delay):
 		}
-		delay *= 2
+		delay = min(2*delay, 5*time.Second)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gitops-promote/gitops-promote/internal/argocd"
 )
@@ -64,5 +65,18 @@ func TestCheckDeploys(t *testing.T) {
 				t.Errorf("%s: %q does not name %q", name, err, want)
 			}
 		}
+	}
+}
+
+// A brief outage of Argo CD before landing is ridden out.
+func TestCheckDeploysRidesOutA503(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	w.sim.Fail503(1500 * time.Millisecond)
+	got, err := w.client(t).CheckDeploys(withTimeout(t, time.Minute), argocd.DeploysSpec{
+		Apps: []argocd.AppRef{{Name: "web-prod"}}, RepoURL: repoURL, Files: []string{kustom},
+	})
+	if err != nil || len(got[argocd.AppRef{Name: "web-prod"}]) != 1 {
+		t.Errorf("CheckDeploys = %v, %v\nlog:\n%s", got, err, w.logs.all())
 	}
 }
