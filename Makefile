@@ -4,7 +4,7 @@ KUSTOMIZE_VERSION ?= v5.8.0
 BIN               := $(CURDIR)/bin
 KUSTOMIZE         := $(BIN)/kustomize
 
-.PHONY: test vet lint demo bench build
+.PHONY: test vet lint demo bench build fuzz
 
 ## test: vet, then every test with the race detector (installs the kustomize CLI for the differential test)
 test: $(KUSTOMIZE) vet
@@ -37,3 +37,10 @@ bench: $(KUSTOMIZE) build
 # The real kustomize CLI, pinned, built from the module proxy (no binary download).
 $(KUSTOMIZE):
 	GOBIN=$(BIN) GOFLAGS= go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+## fuzz: a short fuzzing run of each input check (the seeds also run in `make test`)
+FUZZTIME ?= 3s
+fuzz:
+	go test ./internal/actionio -run '^$$' -fuzz '^FuzzEscaper$$' -fuzztime $(FUZZTIME)
+	go test ./internal/kustomize -run '^$$' -fuzz '^FuzzCheckPlainYAML$$' -fuzztime $(FUZZTIME)
+	go test ./internal/kustomize -run '^$$' -fuzz '^FuzzIsRemote$$' -fuzztime $(FUZZTIME)

@@ -42,6 +42,14 @@ func verbs() []verb {
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	r := &redactor{}
 	e := &env{stdout: r.wrap(stdout), stderr: r.wrap(stderr), rawStdout: stdout, getenv: getenv, redact: r}
+	if getenv("GITHUB_ACTIONS") == "true" {
+		// The runner reads workflow commands from both streams: no text
+		// from the repository, a server or the person may start one. Only
+		// actionio's own commands go to rawStdout.
+		out, errw := actionio.NewEscaper(stdout), actionio.NewEscaper(stderr)
+		defer func() { _, _ = out.Flush(), errw.Flush() }()
+		e.stdout, e.stderr = r.wrap(out), r.wrap(errw)
+	}
 	err := dispatch(ctx, e, args)
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -102,8 +110,8 @@ func hintOf(err error) string {
 // printError renders err once: on stderr (one line per problem, then the
 // hint), and in a runner also as one ::error:: annotation.
 func (e *env) printError(err error) {
-	msg := strings.TrimSpace(err.Error())
-	hint := hintOf(err)
+	msg := cutLong(strings.TrimSpace(err.Error()))
+	hint := cutLong(hintOf(err))
 	if exitCode(err) == 2 && hint != "" && !strings.Contains(msg, "\n") {
 		// Bad input stays one line naming the input, with what to do.
 		fmt.Fprintf(e.stderr, "error: %s; %s\n", msg, hint)

@@ -65,7 +65,11 @@ func runEdit(_ context.Context, e *env, args []string) error {
 				overlays = append(overlays, d)
 			}
 		}
-		if err := kustomize.Validate(root.FS(), res.Files, overlays); err != nil {
+		var vopts []kustomize.ValidatorOption
+		if cfg.ValidateRemote {
+			vopts = append(vopts, kustomize.WithRemote())
+		}
+		if err := kustomize.NewValidator(vopts...).Validate(root.FS(), res.Files, overlays); err != nil {
 			return err
 		}
 	}

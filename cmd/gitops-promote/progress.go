@@ -41,7 +41,7 @@ func newProgress(e *env, a *actionio.IO, runner bool) *progress {
 func (p *progress) logf(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	line := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
+	line := cutLong(strings.TrimRight(fmt.Sprintf(format, args...), "\n"))
 	fmt.Fprintf(p.w, "    %s\n", strings.ReplaceAll(line, "\n", "\n    "))
 }
 

@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gitops-promote/gitops-promote/internal/argocd"
 	"github.com/gitops-promote/gitops-promote/internal/config"
 	"github.com/gitops-promote/gitops-promote/internal/github"
 	"github.com/gitops-promote/gitops-promote/internal/gitrepo"
+	"github.com/gitops-promote/gitops-promote/internal/kustomize"
 	"github.com/gitops-promote/gitops-promote/internal/promote"
 )
 
@@ -192,19 +195,72 @@ func markGitHub(err error) error {
 }
 
 // argoConfirmer is a promote.Confirmer over an argocd.Client for the
-// applications of argocd-apps.
+// applications of argocd-apps. It is also a promote.Preflighter: before
+// anything lands, each application must deploy one of the edited
+// kustomization files from our repository.
 type argoConfirmer struct {
 	c       *argocd.Client
 	apps    []argocd.AppRef
 	refresh string
 	sync    bool
+	remote  bool // validate-remote: rendering an application's path may fetch
+
+	mu       sync.Mutex
+	rendered map[argocd.AppRef][]string // by Preflight: the edited files each app renders
 }
 
 func (a *argoConfirmer) Name() string { return "Argo CD" }
 
+// Preflight reads each application's spec: one of its sources must be our
+// repository, and the edited kustomization file must be part of what that
+// source renders at its path (the path is the overlay, or the in-process
+// kustomize build of the path reads the file). Otherwise the error is bad
+// input naming the app, its repository and path, and the overlay.
+func (a *argoConfirmer) Preflight(ctx context.Context, s promote.PreflightSpec) error {
+	var opts []kustomize.ValidatorOption
+	if a.remote {
+		opts = append(opts, kustomize.WithRemote())
+	}
+	rendered, err := a.c.CheckDeploys(ctx, argocd.DeploysSpec{
+		Apps: a.apps, RepoURL: s.RepoURL, Files: s.Files,
+		Reads: func(dir string) ([]string, error) {
+			if s.FS == nil {
+				return nil, errors.New("the branch head is not at hand")
+			}
+			return kustomize.FilesRead(s.FS, dir, opts...)
+		},
+	})
+	a.mu.Lock()
+	a.rendered = rendered
+	a.mu.Unlock()
+	return err
+}
+
+// imagesFor returns the image values of changes that app must run: those
+// of the edited files it renders (every change when Preflight did not
+// run).
+func (a *argoConfirmer) imagesFor(changes []kustomize.Change) func(argocd.AppRef) []string {
+	a.mu.Lock()
+	rendered := a.rendered
+	a.mu.Unlock()
+	return func(app argocd.AppRef) []string {
+		var out []string
+		for _, c := range changes {
+			if rendered != nil && !slices.Contains(rendered[app], c.File) {
+				continue
+			}
+			if c.New != "" && !slices.Contains(out, c.New) {
+				out = append(out, c.New)
+			}
+		}
+		return out
+	}
+}
+
 func (a *argoConfirmer) Confirm(ctx context.Context, s promote.ConfirmSpec) ([]promote.AppStatus, error) {
 	got, err := a.c.Wait(ctx, argocd.WaitSpec{
 		Apps: a.apps, Revision: s.Revision, RepoURL: s.RepoURL, Refresh: a.refresh, Sync: a.sync, Contains: s.Contains,
+		Images: a.imagesFor(s.Changes),
 	})
 	out := make([]promote.AppStatus, 0, len(got))
 	for _, st := range got {
@@ -278,7 +334,7 @@ func adapters(cfg *config.Config, getenv func(string) string, logf func(string, 
 		if err != nil {
 			return nil, nil, err
 		}
-		opts = append(opts, promote.WithConfirmer(&argoConfirmer{c: c, apps: apps, refresh: string(cfg.ArgoCDRefresh), sync: cfg.ArgoCDSync}))
+		opts = append(opts, promote.WithConfirmer(&argoConfirmer{c: c, apps: apps, refresh: string(cfg.ArgoCDRefresh), sync: cfg.ArgoCDSync, remote: cfg.ValidateRemote}))
 	}
 	if opt, err := statusOption(cfg, logf); err != nil {
 		return nil, nil, err

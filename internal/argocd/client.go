@@ -204,7 +204,8 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("decoding the answer to %s %s: %w", method, path, err)
+		return fmt.Errorf("decoding the answer to %s %s: %w", method, path,
+			&decodeError{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), err: err})
 	}
 	return nil
 }
@@ -315,7 +316,9 @@ func (c *Client) ensureSession(ctx context.Context) error {
 		Token string `json:"token"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Token == "" {
-		return fmt.Errorf("logging in to Argo CD as %q: no token in the answer", c.user)
+		// Asking again will not change the answer.
+		return fmt.Errorf("logging in to Argo CD as %q: %w", c.user, &PermanentError{Method: http.MethodPost, URL: c.urlOf("/api/v1/session"),
+			Got: fmt.Sprintf("%d without a session token (%s)", resp.StatusCode, orNone(resp.Header.Get("Content-Type"))), Expected: `{"token": "..."} as JSON`, err: err})
 	}
 	if c.onSession != nil {
 		c.onSession(out.Token)
@@ -332,4 +335,11 @@ func redactURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no Content-Type"
+	}
+	return s
 }

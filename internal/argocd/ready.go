@@ -60,11 +60,14 @@ func Ready(app *Application, ours string, contains bool) Verdict {
 		return v
 	}
 	if !contains {
-		rev := short(app.anyRevision())
+		rev, o := short(app.anyRevision()), short(ours)
 		if rev == "" {
 			return waiting("Argo CD has not compared any revision yet")
 		}
-		return waiting("at revision %s, which does not contain %s yet", rev, short(ours))
+		if rev == o { // two revisions that print alike: show them whole
+			rev, o = app.anyRevision(), ours
+		}
+		return waiting("at revision %s, which does not contain %s yet", rev, o)
 	}
 	if st.Sync.Status != SyncSynced {
 		return waiting("sync status %s", orUnknown(st.Sync.Status))

@@ -25,6 +25,14 @@ type WaitSpec struct {
 	// ancestry). Nil: only Revision itself counts.
 	Contains func(ctx context.Context, rev, ours string) (bool, error)
 
+	// Images returns the image references we set that an application must
+	// run (kustomize's newName:newTag@digest). When it returns any,
+	// "deployed" also needs the cluster to agree: every live container
+	// whose desired image is one of them runs it (managed-resources), and
+	// status.summary.images, where it lists images, holds it. Nil: the
+	// status alone decides.
+	Images func(app AppRef) []string
+
 	StatusInterval    time.Duration // a status line through Logf; 12s
 	PollInterval      time.Duration // GET period when the stream does not work; 3s
 	ResyncInterval    time.Duration // GET period while the stream works; 30s
@@ -306,6 +314,7 @@ func (w *waiter) get(ctx context.Context, refresh string) (*Application, error) 
 		if rctx.Err() != nil && ctx.Err() == nil {
 			return nil, fmt.Errorf("reading application %s: no answer within %s", w.ref, timeout)
 		}
+		err = w.c.permanent(err, http.MethodGet, "/api/v1/applications/"+url.PathEscape(w.ref.Name), "an Argo CD Application as JSON")
 		return nil, fmt.Errorf("reading application %s: %w", w.ref, err)
 	}
 	return &app, nil
@@ -316,7 +325,8 @@ func fatal(err error) bool {
 	var authErr *AuthError
 	var nf *AppNotFoundError
 	var he *hintError
-	return errors.As(err, &authErr) || errors.As(err, &nf) || errors.As(err, &he)
+	var pe *PermanentError
+	return errors.As(err, &authErr) || errors.As(err, &nf) || errors.As(err, &he) || errors.As(err, &pe)
 }
 
 // observe records a snapshot and applies Ready; done is true when deployed.
@@ -326,7 +336,20 @@ func (w *waiter) observe(ctx context.Context, app *Application) (bool, error) {
 		return false, err
 	}
 	rev := app.Revision(w.repoURL)
-	w.verdict = Ready(app, w.spec.Revision, w.descends(ctx, rev))
+	contains := w.descends(ctx, rev)
+	w.verdict = Ready(app, w.spec.Revision, contains)
+	if w.verdict.State == Waiting && !contains {
+		w.verdict.Reason = w.notYet(app, rev)
+	}
+	if w.verdict.State == Deployed && w.spec.Images != nil {
+		if images := w.spec.Images(w.ref); len(images) > 0 {
+			v, err := w.liveVerdict(ctx, app, images)
+			if err != nil {
+				return false, err
+			}
+			w.verdict = v
+		}
+	}
 	switch w.verdict.State {
 	case Deployed:
 		w.c.logf("argocd: %s: deployed (%s) after %s", w.ref, w.verdict.Reason, w.elapsed().Round(time.Second))
@@ -382,8 +405,8 @@ func (w *waiter) descends(ctx context.Context, rev string) bool {
 	if rev == "" {
 		return false
 	}
-	if rev == w.spec.Revision {
-		return true
+	if rev == w.spec.Revision || (len(rev) >= 7 && len(rev) < len(w.spec.Revision) && strings.HasPrefix(w.spec.Revision, strings.ToLower(rev))) {
+		return true // ours, or ours abbreviated
 	}
 	if w.spec.Contains == nil || !fullSHA.MatchString(rev) {
 		return false
@@ -488,3 +511,20 @@ func (e *hintError) Error() string { return e.msg }
 
 // Hint names the fix.
 func (e *hintError) Hint() string { return e.hint }
+
+// notYet says why an application is not at our revision yet, naming the
+// revision of our source (not another source's) and never two revisions
+// that print alike.
+func (w *waiter) notYet(app *Application, rev string) string {
+	if rev == "" {
+		if len(app.Spec.Sources) > 1 && w.repoURL != "" {
+			return fmt.Sprintf("Argo CD has not reported a revision for the source from %s yet", w.repoURL)
+		}
+		return "Argo CD has not compared any revision yet"
+	}
+	got, ours := short(rev), short(w.spec.Revision)
+	if got == ours {
+		got, ours = rev, w.spec.Revision
+	}
+	return fmt.Sprintf("at revision %s, which does not contain %s yet", got, ours)
+}

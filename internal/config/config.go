@@ -76,6 +76,7 @@ type Config struct {
 
 	ValidateOverlays bool // validate (named so to leave Validate to the method)
 	DryRun           bool // dry-run
+	ValidateRemote   bool // validate-remote: validation may fetch remote resources and bases
 
 	ArgoCDServer   string   // argocd-server: a base URL, https://host[:port] when given as host[:port]
 	ArgoCDToken    string   // argocd-token (secret)

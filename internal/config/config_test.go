@@ -266,7 +266,7 @@ func TestSpecsNameEveryInput(t *testing.T) {
 	for _, s := range Specs() {
 		names = append(names, s.Name)
 	}
-	want := []string{"images", "overlays", "promote-from", "repository", "repository-url", "branch", "token", "github-api-url", "mode", "commit-method", "commit-message", "author", "pr-branch", "pr-title", "pr-body", "pr-labels", "pr-reviewers", "auto-merge", "merge-method", "wait-for-merge", "validate", "dry-run", "argocd-server", "argocd-token", "argocd-username", "argocd-password", "argocd-apps", "argocd-refresh", "argocd-sync", "argocd-insecure", "argocd-ca", "timeout", "status-contexts", "deployment-environment", "flux-kustomizations", "flux-reconcile", "kubeconfig", "kube-context", "revision"}
+	want := []string{"images", "overlays", "promote-from", "repository", "repository-url", "branch", "token", "github-api-url", "mode", "commit-method", "commit-message", "author", "pr-branch", "pr-title", "pr-body", "pr-labels", "pr-reviewers", "auto-merge", "merge-method", "wait-for-merge", "validate", "dry-run", "argocd-server", "argocd-token", "argocd-username", "argocd-password", "argocd-apps", "argocd-refresh", "argocd-sync", "argocd-insecure", "argocd-ca", "timeout", "status-contexts", "deployment-environment", "flux-kustomizations", "flux-reconcile", "kubeconfig", "kube-context", "validate-remote", "revision"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("input names (-want +got):\n%s", diff)
 	}

@@ -46,6 +46,10 @@ const (
 	InKubeconfig            = "kubeconfig"
 	InKubeContext           = "kube-context"
 
+	// InValidateRemote lets validation fetch remote resources and bases
+	// (issue 12: validation is offline unless this is set).
+	InValidateRemote = "validate-remote"
+
 	// InRevision is the CLI-only input of the wait verb: the commit to confirm.
 	InRevision = "revision"
 )
@@ -149,6 +153,7 @@ func Specs() []Spec {
 		{Name: InFluxReconcile, Kind: KindBool, Default: formatBool(DefaultFluxReconcile), Verbs: runWait, Usage: "request a reconcile of each Kustomization and its source, as flux reconcile ks --with-source does"},
 		{Name: InKubeconfig, Secret: true, Verbs: runWait, Usage: "kubeconfig for Flux: a path or the file's content (default: the in-cluster service account)"},
 		{Name: InKubeContext, Verbs: runWait, Usage: "context of the kubeconfig to use (default: its current context)"},
+		{Name: InValidateRemote, Kind: KindBool, Default: "false", Verbs: runEdit, Usage: "let validation fetch remote resources and remote bases (runs git, reaches the network); off, they are refused"},
 		{Name: InRevision, Verbs: waitOnly, Usage: "commit to confirm"},
 	}
 }

@@ -100,6 +100,7 @@ func Load(lookup Lookup, opts ...Option) (*Config, error) {
 	}
 	boolean(InValidate, &c.ValidateOverlays)
 	boolean(InDryRun, &c.DryRun)
+	boolean(InValidateRemote, &c.ValidateRemote)
 	str(InArgoCDServer, &c.ArgoCDServer)
 	str(InArgoCDToken, &c.ArgoCDToken)
 	str(InArgoCDUsername, &c.ArgoCDUsername)

@@ -95,15 +95,17 @@ func ParseHTTPURL(input, v string) (*url.URL, error) {
 	if err != nil || u.Host == "" || u.Opaque != "" {
 		return nil, problem(input, "got %q, want an http(s) URL", redactRaw(v))
 	}
-	if u.User != nil {
-		return nil, problem(input, "holds credentials; give them in the token or password inputs instead")
-	}
 	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLocalHost(u.Hostname()) {
+	case "https", "http":
+		if u.User != nil {
+			return nil, problem(input, "holds credentials; give them in the token or password inputs instead")
+		}
+		if u.Scheme == "http" && !isLocalHost(u.Hostname()) {
 			return nil, problem(input, "got %q: http:// is allowed only for localhost or 127.0.0.1, use https://", u.Redacted())
 		}
+	case "ssh", "git", "git+ssh":
+		// A user name (ssh://git@host/...) is no credential: say what is wrong.
+		return nil, problem(input, "got %q, want an https:// URL: git runs over HTTPS with the token (ssh is not supported)", u.Redacted())
 	default:
 		return nil, problem(input, "got %q, want an https:// URL (http:// only for localhost)", u.Redacted())
 	}

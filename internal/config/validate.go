@@ -17,6 +17,9 @@ func (c *Config) Validate() error {
 			probs = append(probs, err)
 		}
 	}
+	if c.Verb != VerbEdit {
+		c.checkTokens(add)
+	}
 	switch c.Verb {
 	case VerbEdit:
 		c.checkEdit(add)

@@ -59,6 +59,9 @@ func parseFile(p string, data []byte) (*kfile, error) {
 		return nil, badInput("fix the YAML; `kustomize build` will show the same problem",
 			"%q is not valid YAML: %v", p, err)
 	}
+	if err := checkPlain(p, &doc); err != nil {
+		return nil, err
+	}
 	if len(doc.Content) == 0 {
 		return f, nil
 	}

@@ -58,7 +58,7 @@ func TestEditBadInput(t *testing.T) {
 		{"over 1 MiB", fstest.MapFS{"o/kustomization.yaml": file(big)}, Request{Overlays: []string{"o"}, Images: []image.Ref{{Name: "app", Tag: "v2"}}}, `"o/kustomization.yaml" is over 1 MiB`},
 		{"not utf-8", fstest.MapFS{"o/kustomization.yaml": file("images: []\n# \xff\xfe\n")}, Request{Overlays: []string{"o"}, Images: []image.Ref{{Name: "app", Tag: "v2"}}}, `"o/kustomization.yaml" is not UTF-8`},
 		{"block scalar value", fstest.MapFS{"o/kustomization.yaml": file("images:\n- name: app\n  newTag: |\n    v1\n")}, Request{Overlays: []string{"o"}, Images: []image.Ref{{Name: "app", Tag: "v2"}}}, `o/kustomization.yaml: value "v1\n" at line 3 is a block scalar`},
-		{"anchored value", fstest.MapFS{"o/kustomization.yaml": file("images:\n- name: app\n  newTag: &t v1\n")}, Request{Overlays: []string{"o"}, Images: []image.Ref{{Name: "app", Tag: "v2"}}}, `has a YAML tag or anchor`},
+		{"anchored value", fstest.MapFS{"o/kustomization.yaml": file("images:\n- name: app\n  newTag: &t v1\n")}, Request{Overlays: []string{"o"}, Images: []image.Ref{{Name: "app", Tag: "v2"}}}, `uses an anchor (&t)`},
 		{"same image twice", fstest.MapFS{"o/kustomization.yaml": file(okFile)}, Request{Overlays: []string{"o"}, Images: []image.Ref{{Name: "app", Tag: "v2"}, {Name: "app", Tag: "v3"}}}, `image "app" is given twice`},
 		{"no image", fstest.MapFS{"o/kustomization.yaml": file(okFile)}, Request{Overlays: []string{"o"}}, "no image given"},
 		{"invalid ref", fstest.MapFS{"o/kustomization.yaml": file(okFile)}, Request{Overlays: []string{"o"}, Images: []image.Ref{{Name: "App", Tag: "v2"}}}, `image "App:v2": name "App" is not lower-case`},

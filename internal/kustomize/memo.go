@@ -23,11 +23,18 @@ type Validator struct {
 	mu     sync.Mutex
 	memo   map[string]*build // overlay folder -> its last build
 	builds atomic.Int64      // krusty runs made, for tests
+	remote bool              // WithRemote: builds may fetch remote resources and bases
 }
 
-// NewValidator returns a Validator with nothing remembered.
-func NewValidator() *Validator {
-	return &Validator{memo: map[string]*build{}}
+// NewValidator returns a Validator with nothing remembered. Without
+// WithRemote its builds are offline: an overlay reaching a remote resource
+// or base fails with a *RemoteError and is not built.
+func NewValidator(opts ...ValidatorOption) *Validator {
+	v := &Validator{memo: map[string]*build{}}
+	for _, opt := range opts {
+		opt(v)
+	}
+	return v
 }
 
 // build is what one krusty run of an overlay read, and its error.

@@ -36,7 +36,18 @@ func (v *Validator) Validate(fsys fs.FS, edits []FileEdit, overlays []string) er
 	kfs := newOverlayFS(fsys, edits)
 	errs := make([]error, len(ovs))
 	builds := make([]*build, len(ovs))
+	// Before any build: what is not plain data, and (offline) what would be
+	// fetched, is refused and that overlay is not built.
+	refused := make([]bool, len(ovs))
+	for i, o := range ovs {
+		if err := offlineCheck(kfs, o.dir, v.remote); err != nil {
+			errs[i], refused[i] = err, true
+		}
+	}
 	parallelWith(len(ovs), newKustomizer, func(k *krusty.Kustomizer, i int) {
+		if refused[i] {
+			return
+		}
 		if prev := v.lookup(ovs[i].dir); prev != nil && prev.still(kfs) {
 			builds[i], errs[i] = prev, prev.err
 			return
@@ -50,7 +61,9 @@ func (v *Validator) Validate(fsys fs.FS, edits []FileEdit, overlays []string) er
 	if kfs.namesSchema() && len(ovs) > 1 {
 		k := newKustomizer()
 		for i := range ovs {
-			errs[i], builds[i] = v.run(k, kfs, ovs[i].dir), nil
+			if !refused[i] {
+				errs[i], builds[i] = v.run(k, kfs, ovs[i].dir), nil
+			}
 		}
 	}
 	v.mu.Lock()

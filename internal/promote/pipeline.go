@@ -164,7 +164,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg *config.Config) (*Result, error)
 	}
 	// One validator for the run: a retry after a lost race rebuilds only the overlays whose
 	// inputs changed on the new head.
-	validator := kustomize.NewValidator()
+	validator := kustomize.NewValidator(validatorOptions(cfg)...)
 	if cfg.ValidateOverlays {
 		if err := p.phase(res, PhaseValidate, func() error { return p.validate(validator, snap, edit) }); err != nil {
 			return res, err
@@ -268,4 +268,12 @@ func short(sha string) string {
 		return sha[:12]
 	}
 	return sha
+}
+
+// validatorOptions: validation is offline unless validate-remote is set.
+func validatorOptions(cfg *config.Config) []kustomize.ValidatorOption {
+	if cfg.ValidateRemote {
+		return []kustomize.ValidatorOption{kustomize.WithRemote()}
+	}
+	return nil
 }

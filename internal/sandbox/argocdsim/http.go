@@ -15,6 +15,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/session", s.handleSession)
 	mux.HandleFunc("GET /api/v1/applications/{name}", s.authed(s.handleGet))
 	mux.HandleFunc("POST /api/v1/applications/{name}/sync", s.authed(s.handleSync))
+	mux.HandleFunc("GET /api/v1/applications/{name}/managed-resources", s.authed(s.handleManagedResources))
 	mux.HandleFunc("GET /api/v1/stream/applications", s.handleStream)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 5, "Not Found")

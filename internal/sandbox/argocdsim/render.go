@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 type manifest struct {
 	resources []resourceStatus // sync status and health left empty
 	hashes    []string         // of each resource's YAML, by index
+	objects   []string         // each resource as JSON, by index (managed-resources)
 	images    []string
 	digest    string // of the rendered YAML: equal digests need no sync
 }
@@ -112,6 +114,11 @@ func render(ctx context.Context, gitDir, rev, dir string) (*manifest, error) {
 			return nil, fmt.Errorf("reading %s %s: %w", gvk.Kind, r.GetName(), err)
 		}
 		collectImages(obj, &m.images)
+		js, err := json.Marshal(obj)
+		if err != nil {
+			return nil, fmt.Errorf("encoding %s %s: %w", gvk.Kind, r.GetName(), err)
+		}
+		m.objects = append(m.objects, string(js))
 	}
 	slices.Sort(m.images)
 	m.images = slices.Compact(m.images)
