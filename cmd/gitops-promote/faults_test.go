@@ -32,6 +32,9 @@ func faultWorld(t *testing.T) (*sandbox.World, *faultproxy.Proxy) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Close() })
+	// Argo CD reaches the repository through the same address as the runs, so the
+	// check that the application deploys our repository holds.
+	w.ArgoCD.SetRepoURL(p.URL(w.RepoURL))
 	return w, p
 }
 

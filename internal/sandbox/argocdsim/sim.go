@@ -207,6 +207,18 @@ func (s *Server) ExpireTokens() {
 	clear(s.tokens)
 }
 
+// SetRepoURL changes the repository URL every application names in its
+// spec (what clients read), as when Argo CD reaches the repository through
+// the same proxy or mirror as CI. Where the simulator reads git from is
+// unchanged.
+func (s *Server) SetRepoURL(url string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.apps {
+		a.cfg.RepoURL = url
+	}
+}
+
 // SetFailure scripts a failure for the next syncs of the application
 // name (in any namespace); NoFailure clears it. message "" takes a
 // realistic default.
