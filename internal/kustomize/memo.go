@@ -23,6 +23,7 @@ type Validator struct {
 	mu     sync.Mutex
 	memo   map[string]*build // overlay folder -> its last build
 	builds atomic.Int64      // krusty runs made, for tests
+	render renderState       // what RenderDiff reuses (render.go)
 }
 
 // NewValidator returns a Validator with nothing remembered.
