@@ -143,7 +143,7 @@ func generate(srv *gitserver.Server, f flags) error {
 }
 
 // phases are the measured steps of one run, in order.
-var phases = []string{"fetch", "edit", "validate", "revalidate", "commit", "push", "total"}
+var phases = []string{"fetch", "edit", "validate", "revalidate", "render", "commit", "push", "total"}
 
 func measure(ctx context.Context, f flags, url string) error {
 	opts := []gitrepo.Option{gitrepo.WithToken(f.token)}
@@ -197,6 +197,12 @@ func measure(ctx context.Context, f flags, url string) error {
 		}
 	}
 	fmt.Printf("median of %d: %s\n", f.runs, strings.Join(line, ", "))
+	if med := medians(times); med["render"] > 0 {
+		base := med["edit"] + med["validate"]
+		fmt.Printf("rendered change: %s on edit + validate %s: +%.0f%% (render less revalidate: +%.0f%%)\n",
+			med["render"].Round(time.Millisecond), base.Round(time.Millisecond),
+			100*float64(med["render"])/float64(base), 100*float64(med["render"]-med["revalidate"])/float64(base))
+	}
 	return nil
 }
 
@@ -232,6 +238,19 @@ func once(ctx context.Context, f flags, remote *gitrepo.Remote, ref image.Ref, a
 		if err := step("revalidate", func() error { return v.Validate(snap.FS(), res.Files, res.Overlays) }); err != nil {
 			return nil, err
 		}
+		// The rendered change (what the run's validate phase adds for the
+		// PR body and the summary): RenderDiff on the same Validator is a
+		// revalidation (nothing rebuilt, its builds are the "after" side)
+		// plus one build per overlay of the files before the edit.
+		if err := step("render", func() error {
+			diffs, skipped, err := v.RenderDiff(snap.FS(), res.Files, res.Overlays)
+			if err == nil && (len(diffs) != len(res.Files) || len(skipped) > 0) {
+				err = fmt.Errorf("rendered %d changed objects (%d overlays skipped); want one Deployment per overlay, %d", len(diffs), len(skipped), len(res.Files))
+			}
+			return err
+		}); err != nil {
+			return nil, err
+		}
 	}
 	if f.push {
 		files := make([]gitrepo.File, 0, len(res.Files))
@@ -254,4 +273,15 @@ func once(ctx context.Context, f flags, remote *gitrepo.Remote, ref image.Ref, a
 	}
 	got["total"] = time.Since(start) - got["revalidate"] // a run validates once
 	return got, nil
+}
+
+// medians is the median duration of each phase.
+func medians(times map[string][]time.Duration) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for p, ds := range times {
+		ds = slices.Clone(ds)
+		slices.Sort(ds)
+		out[p] = ds[len(ds)/2]
+	}
+	return out
 }

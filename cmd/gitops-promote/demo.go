@@ -154,7 +154,7 @@ func showPRBody(out io.Writer, w *sandbox.World, say func(string, ...any)) {
 	say("pull request #%d %q, its body as a reviewer reads it (Markdown):", p.Number, p.Title)
 	fmt.Fprintln(out)
 	for _, line := range strings.Split(strings.TrimRight(p.Body, "\n"), "\n") {
-		fmt.Fprintf(out, "    %s\n", line)
+		fmt.Fprintln(out, strings.TrimRight("    "+line, " "))
 	}
 	fmt.Fprintln(out)
 }
