@@ -148,7 +148,14 @@ func RenderedMarkdown(objs []RenderedObject, limit int) string {
 	if len(objs) == 0 {
 		return ""
 	}
-	w := &budget{limit: max(0, limit-reserve)}
+	if limit < 3*reserve { // no room for even one object: say so, if that fits
+		note := fmt.Sprintf("<i>The rendered change (%d %s) is left out to stay within the size limit.</i>\n\n", len(objs), plural(len(objs), "object"))
+		if len(note) > limit {
+			return ""
+		}
+		return note
+	}
+	w := &budget{limit: limit - reserve}
 	w.add("### Rendered change\n\nWhat Argo CD will apply: every edited overlay built with kustomize before and after this change; the objects that differ.\n\n")
 	var others []RenderedObject
 	for _, o := range objs {

@@ -304,3 +304,25 @@ func TestLinkAddresses(t *testing.T) {
 		t.Error("no links known: want no line")
 	}
 }
+
+// However little room is left, the section never exceeds it.
+func TestRenderedMarkdownKeepsToTinyLimits(t *testing.T) {
+	t.Parallel()
+	for _, limit := range []int{-5, 0, 50, 100, 500, 1199, 1200, 1500, 3000} {
+		md := RenderedMarkdown(renderedFixture, limit)
+		if len(md) > max(0, limit) {
+			t.Errorf("limit %d: %d bytes", limit, len(md))
+		}
+		if limit >= 100 && limit < 1200 && !strings.Contains(md, "The rendered change (3 objects) is left out") {
+			t.Errorf("limit %d: %q, want the note", limit, md)
+		}
+	}
+	var many []Change
+	for i := range 3000 {
+		many = append(many, Change{File: fmt.Sprintf("apps/app%04d/overlays/production/kustomization.yaml", i), Image: "web", Old: "ghcr.io/acme/web:1.0.0", New: "ghcr.io/acme/web:1.1.0"})
+	}
+	body := PRBodyWith("main", many, BodyExtras{Rendered: renderedFixture, Links: Links{Commit: "abc", Apps: []AppLink{{Name: "x"}}}})
+	if n := utf8.RuneCountInString(body); n > MaxBodyChars || !strings.HasSuffix(body, Marker+"\n") {
+		t.Errorf("a full table: body of %d characters, marker kept %v", n, strings.HasSuffix(body, Marker+"\n"))
+	}
+}
