@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
@@ -47,7 +48,11 @@ func (d ObjectDiff) ImagesOnly() bool { return d.Change == ObjectImages }
 type renderState struct {
 	mu   sync.Mutex
 	kfs  *overlayFS
-	kept sync.Map // overlay folder -> []renderedObject
+	kept sync.Map // overlay folder -> resmap.ResMap
+	// noFast makes every "before" a build (tests compare the two ways);
+	// fast counts the overlays whose "before" came from fastBefore.
+	noFast bool
+	fast   atomic.Int64
 }
 
 // keep records the output of a successful build of dir; a failed build
@@ -123,17 +128,27 @@ func (v *Validator) RenderDiff(fsys fs.FS, edits []FileEdit, overlays []string) 
 	errs := make([]error, len(ovs))
 	one := func(k *krusty.Kustomizer, i int) {
 		dir := ovs[i].dir
-		after, err := v.afterObjects(k, kfs, dir)
+		m, err := v.afterBuild(k, kfs, dir)
 		if err != nil {
 			errs[i] = err
 			return
 		}
-		m, err := k.Run(before, path.Join("/", dir))
+		after, err := objects(m)
 		if err != nil {
+			errs[i] = fmt.Errorf("overlay %q: %w", dir, err)
+			return
+		}
+		prevMap, fast := resmap.ResMap(nil), false
+		if !v.render.noFast {
+			prevMap, fast = v.fastBefore(kfs, before, dir, m)
+		}
+		if fast {
+			v.render.fast.Add(1)
+		} else if prevMap, err = k.Run(before, path.Join("/", dir)); err != nil {
 			errs[i] = fmt.Errorf("overlay %q did not build before the edit, so its rendered change is not shown: %s", dir, oneLine(err.Error()))
 			return
 		}
-		prev, err := objects(m)
+		prev, err := objects(prevMap)
 		if err != nil {
 			errs[i] = fmt.Errorf("overlay %q: %w", dir, err)
 			return
@@ -157,17 +172,17 @@ func (v *Validator) RenderDiff(fsys fs.FS, edits []FileEdit, overlays []string) 
 	return diffs, skipped, nil
 }
 
-// afterObjects returns the output of the build Validate made of dir, or
+// afterBuild returns the output of the build Validate made of dir, or
 // builds it when Validate did not keep one.
-func (v *Validator) afterObjects(k *krusty.Kustomizer, kfs *overlayFS, dir string) ([]renderedObject, error) {
+func (v *Validator) afterBuild(k *krusty.Kustomizer, kfs *overlayFS, dir string) (resmap.ResMap, error) {
 	if m, ok := v.render.kept.Load(dir); ok {
-		return objects(m.(resmap.ResMap))
+		return m.(resmap.ResMap), nil
 	}
 	m, err := k.Run(kfs, path.Join("/", dir))
 	if err != nil {
 		return nil, &BuildError{Overlay: dir, Err: err}
 	}
-	return objects(m)
+	return m, nil
 }
 
 // diffObjects matches the objects of two builds of overlay dir by group,

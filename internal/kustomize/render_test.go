@@ -18,6 +18,14 @@ import (
 // edit of its own (a base edited between the runs, a generator's input).
 func renderCase(t *testing.T, name string) []ObjectDiff {
 	t.Helper()
+	diffs, _ := renderCaseWith(t, name, false)
+	return diffs
+}
+
+// renderCaseWith is renderCase, with every "before" built when noFast,
+// and the number of overlays whose "before" came from the fast path.
+func renderCaseWith(t *testing.T, name string, noFast bool) ([]ObjectDiff, int64) {
+	t.Helper()
 	dir := filepath.Join("testdata", "render", name)
 	fsys := os.DirFS(filepath.Join(dir, "before"))
 	args := readArgs(t, filepath.Join(dir, "args"))
@@ -37,14 +45,16 @@ func renderCase(t *testing.T, name string) []ObjectDiff {
 		}
 		edits = append(edits, FileEdit{Path: p, Before: before, After: []byte(after)})
 	}
-	diffs, skipped, err := NewValidator().RenderDiff(fsys, edits, res.Overlays)
+	v := NewValidator()
+	v.render.noFast = noFast
+	diffs, skipped, err := v.RenderDiff(fsys, edits, res.Overlays)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(skipped) > 0 {
 		t.Fatalf("skipped: %v", skipped)
 	}
-	return diffs
+	return diffs, v.render.fast.Load()
 }
 
 // goldenText is the golden form of a rendered diff: a header line per
@@ -62,18 +72,30 @@ func TestRenderDiffGolden(t *testing.T) {
 		name string
 		// changes is the Change of every object that must appear, in order.
 		changes []string
+		// fast: the "before" side comes from the after build, not a build.
+		fast bool
 	}{
-		{"deployment", []string{ObjectImages}},
-		{"cronjob", []string{ObjectImages}},
-		{"containers", []string{ObjectImages}},
-		{"initcontainers", []string{ObjectImages}},
-		{"base-changed", []string{ObjectAdded, ObjectChanged}},
-		{"generator", []string{ObjectAdded, ObjectRemoved, ObjectChanged}},
+		{"deployment", []string{ObjectImages}, true},
+		{"cronjob", []string{ObjectImages}, false}, // no images entry before: built
+		{"containers", []string{ObjectImages}, true},
+		{"initcontainers", []string{ObjectImages}, true},
+		{"digest", []string{ObjectImages}, true},
+		{"newname", []string{ObjectImages}, false}, // newName: built
+		{"base-changed", []string{ObjectAdded, ObjectChanged}, false},
+		{"generator", []string{ObjectAdded, ObjectRemoved, ObjectChanged}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			diffs := renderCase(t, c.name)
+			diffs, fast := renderCaseWith(t, c.name, false)
+			if (fast > 0) != c.fast {
+				t.Errorf("fast path used for %d overlays; want it used: %v", fast, c.fast)
+			}
+			// Building every "before" gives the same bytes.
+			built, _ := renderCaseWith(t, c.name, true)
+			if diff := cmp.Diff(built, diffs); diff != "" {
+				t.Errorf("fast path differs from a build (-built +fast):\n%s", diff)
+			}
 			var got []string
 			for _, d := range diffs {
 				got = append(got, d.Change)
