@@ -12,7 +12,9 @@ import (
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // How an object of an overlay's rendered output changes (ObjectDiff.Change).
@@ -77,28 +79,55 @@ func (s *renderState) lastFS() *overlayFS {
 	return s.kfs
 }
 
-// renderedObject is one object of a build's output.
+// renderedObject is one object of a build's output; its YAML is made
+// only when the object differs from its counterpart.
 type renderedObject struct {
 	group, kind, namespace, name string
-	yaml                         string
+	res                          *resource.Resource
 }
 
 func (o renderedObject) key() string {
 	return o.group + "\x00" + o.kind + "\x00" + o.namespace + "\x00" + o.name
 }
 
-// objects turns a build's output into its objects' YAML.
-func objects(m resmap.ResMap) ([]renderedObject, error) {
+// yaml is the object as kustomize build prints it.
+func (o renderedObject) yaml() (string, error) {
+	y, err := o.res.AsYAML()
+	if err != nil {
+		return "", fmt.Errorf("rendering %s as YAML: %w", o.res.CurId(), err)
+	}
+	return string(y), nil
+}
+
+// objects lists a build's output.
+func objects(m resmap.ResMap) []renderedObject {
 	out := make([]renderedObject, 0, m.Size())
 	for _, r := range m.Resources() {
 		id := r.CurId()
-		y, err := r.AsYAML()
-		if err != nil {
-			return nil, fmt.Errorf("rendering %s as YAML: %w", id, err)
-		}
-		out = append(out, renderedObject{group: id.Group, kind: id.Kind, namespace: id.Namespace, name: id.Name, yaml: string(y)})
+		out = append(out, renderedObject{group: id.Group, kind: id.Kind, namespace: id.Namespace, name: id.Name, res: r})
 	}
-	return out, nil
+	return out
+}
+
+// sameNode reports whether two YAML trees hold the same data (kind, tag,
+// value and children; not style, comments or positions). Same data is
+// the same output; a false answer is checked on the YAML.
+func sameNode(a, b *yaml.Node) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	if a.Kind != b.Kind || a.Tag != b.Tag || a.Value != b.Value || len(a.Content) != len(b.Content) {
+		return false
+	}
+	if a.Kind == yaml.AliasNode {
+		return sameNode(a.Alias, b.Alias)
+	}
+	for i := range a.Content {
+		if !sameNode(a.Content[i], b.Content[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // RenderDiff is the rendered change of the edit: every overlay built with
@@ -133,11 +162,7 @@ func (v *Validator) RenderDiff(fsys fs.FS, edits []FileEdit, overlays []string) 
 			errs[i] = err
 			return
 		}
-		after, err := objects(m)
-		if err != nil {
-			errs[i] = fmt.Errorf("overlay %q: %w", dir, err)
-			return
-		}
+		after := objects(m)
 		prevMap, fast := resmap.ResMap(nil), false
 		if !v.render.noFast {
 			prevMap, fast = v.fastBefore(kfs, before, dir, m)
@@ -148,12 +173,9 @@ func (v *Validator) RenderDiff(fsys fs.FS, edits []FileEdit, overlays []string) 
 			errs[i] = fmt.Errorf("overlay %q did not build before the edit, so its rendered change is not shown: %s", dir, oneLine(err.Error()))
 			return
 		}
-		prev, err := objects(prevMap)
-		if err != nil {
+		if per[i], err = diffObjects(dir, objects(prevMap), after); err != nil {
 			errs[i] = fmt.Errorf("overlay %q: %w", dir, err)
-			return
 		}
-		per[i] = diffObjects(dir, prev, after)
 	}
 	if kfs.namesSchema() {
 		k := newKustomizer() // the schema is process-wide: one build at a time
@@ -187,7 +209,7 @@ func (v *Validator) afterBuild(k *krusty.Kustomizer, kfs *overlayFS, dir string)
 
 // diffObjects matches the objects of two builds of overlay dir by group,
 // kind, namespace and name and returns those that differ, in that order.
-func diffObjects(dir string, before, after []renderedObject) []ObjectDiff {
+func diffObjects(dir string, before, after []renderedObject) ([]ObjectDiff, error) {
 	byKey := map[string][2]*renderedObject{}
 	for i := range before {
 		p := byKey[before[i].key()]
@@ -207,30 +229,42 @@ func diffObjects(dir string, before, after []renderedObject) []ObjectDiff {
 	var out []ObjectDiff
 	for _, k := range keys {
 		p := byKey[k]
+		if p[0] != nil && p[1] != nil && sameNode(p[0].res.YNode(), p[1].res.YNode()) {
+			continue
+		}
 		o := p[0]
 		if o == nil {
 			o = p[1]
 		}
 		d := ObjectDiff{Overlay: dir, Group: o.group, Kind: o.kind, Namespace: o.namespace, Name: o.name}
 		d.Object = objectName(o.group, o.kind, o.namespace, o.name)
+		var err error
+		if p[0] != nil {
+			if d.Before, err = p[0].yaml(); err != nil {
+				return nil, err
+			}
+		}
+		if p[1] != nil {
+			if d.After, err = p[1].yaml(); err != nil {
+				return nil, err
+			}
+		}
 		switch {
 		case p[0] == nil:
-			d.Change, d.After = ObjectAdded, p[1].yaml
+			d.Change = ObjectAdded
 		case p[1] == nil:
-			d.Change, d.Before = ObjectRemoved, p[0].yaml
-		case p[0].yaml == p[1].yaml:
+			d.Change = ObjectRemoved
+		case d.Before == d.After:
 			continue
+		case imagesOnlyNodes(p[0].res.YNode(), p[1].res.YNode()):
+			d.Change = ObjectImages
 		default:
-			d.Before, d.After = p[0].yaml, p[1].yaml
 			d.Change = ObjectChanged
-			if imagesOnly(d.Before, d.After) {
-				d.Change = ObjectImages
-			}
 		}
 		d.Diff = unifiedDiff(d.Before, d.After, 3)
 		out = append(out, d)
 	}
-	return out
+	return out, nil
 }
 
 // objectName is "group/Kind namespace/name", without the parts that are

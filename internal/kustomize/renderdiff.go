@@ -2,72 +2,89 @@ package kustomize
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
 
 	"github.com/go-git/go-git/v5/utils/diff"
 	"github.com/sergi/go-diff/diffmatchpatch"
-	"sigs.k8s.io/yaml"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// imagesOnly reports whether two renderings of one object differ only in
-// fields named image (containers, init containers, ephemeral containers,
-// and any field a kustomization's configurations declare as an image).
+// imagesOnly reports whether two renderings of one object (YAML) differ
+// only in fields named image; see imagesOnlyNodes.
 func imagesOnly(before, after string) bool {
-	var a, b any
+	var a, b yaml.Node
 	if yaml.Unmarshal([]byte(before), &a) != nil || yaml.Unmarshal([]byte(after), &b) != nil {
 		return false
 	}
+	return imagesOnlyNodes(&a, &b)
+}
+
+// imagesOnlyNodes reports whether two renderings of one object differ only
+// in string fields named image (containers, init containers, ephemeral
+// containers, and any field a kustomization's configurations declare as an
+// image), and differ at all.
+func imagesOnlyNodes(a, b *yaml.Node) bool {
 	images, other := 0, 0
-	compareFields(a, b, "", &images, &other)
+	compareNodes(a, b, "", &images, &other)
 	return images > 0 && other == 0
 }
 
-// compareFields counts the leaves where a and b differ, by whether the
+// compareNodes counts the leaves where a and b differ, by whether the
 // field holding them is named image.
-func compareFields(a, b any, field string, images, other *int) {
-	switch av := a.(type) {
-	case map[string]any:
-		bv, ok := b.(map[string]any)
-		if !ok {
-			*other++
-			return
+func compareNodes(a, b *yaml.Node, field string, images, other *int) {
+	if a.Kind == yaml.DocumentNode && b.Kind == yaml.DocumentNode && len(a.Content) == 1 && len(b.Content) == 1 {
+		compareNodes(a.Content[0], b.Content[0], field, images, other)
+		return
+	}
+	if a.Kind != b.Kind {
+		*other++
+		return
+	}
+	switch a.Kind {
+	case yaml.MappingNode:
+		bv := map[string]*yaml.Node{}
+		for i := 0; i+1 < len(b.Content); i += 2 {
+			bv[b.Content[i].Value] = b.Content[i+1]
 		}
-		for k, x := range av {
+		seen := 0
+		for i := 0; i+1 < len(a.Content); i += 2 {
+			k := a.Content[i].Value
 			y, ok := bv[k]
 			if !ok {
 				*other++
 				continue
 			}
-			compareFields(x, y, k, images, other)
+			seen++
+			compareNodes(a.Content[i+1], y, k, images, other)
 		}
-		for k := range bv {
-			if _, ok := av[k]; !ok {
-				*other++
-			}
+		if seen != len(bv) {
+			*other++
 		}
-	case []any:
-		bv, ok := b.([]any)
-		if !ok || len(av) != len(bv) {
+	case yaml.SequenceNode:
+		if len(a.Content) != len(b.Content) {
 			*other++
 			return
 		}
-		for i := range av {
-			compareFields(av[i], bv[i], field, images, other)
+		for i := range a.Content {
+			compareNodes(a.Content[i], b.Content[i], field, images, other)
 		}
-	default:
-		if reflect.DeepEqual(a, b) {
+	case yaml.ScalarNode:
+		if a.Value == b.Value && (a.Tag == b.Tag || a.Tag == "" || b.Tag == "") {
 			return
 		}
-		_, as := a.(string)
-		_, bs := b.(string)
-		if field == "image" && as && bs {
+		if field == "image" && isString(a) && isString(b) {
 			*images++
 			return
 		}
 		*other++
+	default:
+		if !sameNode(a, b) {
+			*other++
+		}
 	}
 }
+
+func isString(n *yaml.Node) bool { return n.Tag == "" || n.Tag == "!!str" }
 
 // line is one line of a line diff: ' ' kept, '-' removed, '+' added.
 type diffLine struct {
