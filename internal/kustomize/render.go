@@ -133,10 +133,13 @@ func sameNode(a, b *yaml.Node) bool {
 // RenderDiff is the rendered change of the edit: every overlay built with
 // kustomize before the edits and after them, and the objects that differ.
 // It is Validate (whose builds are the "after" side, so a build is not made
-// twice) followed by one build per overlay of the files as they were, over
-// the same read-through cache: no file is read again. The error is
-// Validate's; an overlay that does not build before the edit is left out of
-// the diff and named in skipped.
+// twice) followed by the "before" side of each overlay: where the edit
+// provably changed only what kustomize's images transformer does, that
+// transformer with the old entries applied to the after output (see
+// fastBefore), else a build of the files as they were over the same
+// read-through cache (no file is read again). The error is Validate's; an
+// overlay that does not build before the edit is left out of the diff and
+// named in skipped.
 func (v *Validator) RenderDiff(fsys fs.FS, edits []FileEdit, overlays []string) (diffs []ObjectDiff, skipped []error, err error) {
 	if err := v.Validate(fsys, edits, overlays); err != nil {
 		return nil, nil, err
