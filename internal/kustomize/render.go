@@ -113,6 +113,9 @@ func objects(m resmap.ResMap) []renderedObject {
 // value and children; not style, comments or positions). Same data is
 // the same output; a false answer is checked on the YAML.
 func sameNode(a, b *yaml.Node) bool {
+	if a == b {
+		return true
+	}
 	if a == nil || b == nil {
 		return a == b
 	}
@@ -290,6 +293,7 @@ func objectName(group, kind, namespace, name string) string {
 type beforeFS struct {
 	*overlayFS
 	before map[string][]byte // slash path -> content before the edit (nil: the file is new)
+	plain  sync.Map          // kustomization path -> plainKustomization's answer
 }
 
 var _ filesys.FileSystem = (*beforeFS)(nil)

@@ -5,12 +5,14 @@ import (
 	"path"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 
 	"sigs.k8s.io/kustomize/api/filters/imagetag"
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/yaml"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // imageFieldSpecs are the field specs of kustomize's images transformer
@@ -36,7 +38,7 @@ const imageFieldSpecs = `
 
 var imageSpecs = sync.OnceValues(func() (types.FsSlice, error) {
 	var fs types.FsSlice
-	err := yaml.Unmarshal([]byte(imageFieldSpecs), &fs)
+	err := sigsyaml.Unmarshal([]byte(imageFieldSpecs), &fs)
 	return fs, err
 })
 
@@ -79,14 +81,8 @@ func (v *Validator) fastBefore(kfs *overlayFS, before *beforeFS, dir string, m r
 		if !in.read || in.failed || !slices.Contains(fileNames, path.Base(in.path)) {
 			continue
 		}
-		data, err := kfs.ReadFile(path.Join("/", in.path))
-		if err != nil {
+		if !before.plainKustomization(kfs, in.path) {
 			return nil, false
-		}
-		for _, field := range []string{"vars", "configurations", "crds"} {
-			if bytes.Contains(data, []byte(field)) {
-				return nil, false
-			}
 		}
 	}
 	var old, now types.Kustomization
@@ -110,13 +106,64 @@ func (v *Validator) fastBefore(kfs *overlayFS, before *beforeFS, dir string, m r
 	if err != nil {
 		return nil, false
 	}
-	out := m.DeepCopy()
-	for _, e := range changed {
-		if out.ApplyFilter(imagetag.LegacyFilter{ImageTag: e}) != nil || out.ApplyFilter(imagetag.Filter{ImageTag: e, FsSlice: fs}) != nil {
+	// Only objects holding a value that starts with a changed name can be
+	// changed by the filters (they touch values that match the name); the
+	// others are shared with the after output.
+	out := resmap.New()
+	for _, r := range m.Resources() {
+		if mentions(r.YNode(), changed) {
+			r = r.DeepCopy()
+			for _, e := range changed {
+				if r.ApplyFilter(imagetag.LegacyFilter{ImageTag: e}) != nil || r.ApplyFilter(imagetag.Filter{ImageTag: e, FsSlice: fs}) != nil {
+					return nil, false
+				}
+			}
+		}
+		if out.Append(r) != nil {
 			return nil, false
 		}
 	}
 	return out, true
+}
+
+// mentions reports whether a scalar under n is an image reference that
+// may match one of the entries' names (the name, then ":" or "@", or the
+// name alone): a superset of what kustomize's image filters change.
+func mentions(n *yaml.Node, entries []types.Image) bool {
+	if n == nil {
+		return false
+	}
+	if n.Kind == yaml.ScalarNode {
+		for _, e := range entries {
+			if v, ok := strings.CutPrefix(n.Value, e.Name); ok && (v == "" || v[0] == ':' || v[0] == '@') {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range n.Content {
+		if mentions(c, entries) {
+			return true
+		}
+	}
+	return n.Kind == yaml.AliasNode && mentions(n.Alias, entries)
+}
+
+// plainKustomization reports whether the kustomization file p declares
+// nothing that acts after the images transformer or changes what it
+// touches: no vars, configurations or crds (by a conservative look for
+// the words). The answer is remembered for the RenderDiff call.
+func (b *beforeFS) plainKustomization(kfs *overlayFS, p string) bool {
+	if v, ok := b.plain.Load(p); ok {
+		return v.(bool)
+	}
+	data, err := kfs.ReadFile(path.Join("/", p))
+	ok := err == nil
+	for _, field := range []string{"vars", "configurations", "crds"} {
+		ok = ok && !bytes.Contains(data, []byte(field))
+	}
+	b.plain.Store(p, ok)
+	return ok
 }
 
 // changedEntries returns the old entries of the images that changed
