@@ -2,6 +2,7 @@ package kustomize
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
@@ -15,6 +16,7 @@ import (
 	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // How an object of an overlay's rendered output changes (ObjectDiff.Change).
@@ -92,11 +94,31 @@ func (o renderedObject) key() string {
 
 // yaml is the object as kustomize build prints it.
 func (o renderedObject) yaml() (string, error) {
-	y, err := o.res.AsYAML()
+	y, err := objectYAML(o.res)
 	if err != nil {
 		return "", fmt.Errorf("rendering %s as YAML: %w", o.res.CurId(), err)
 	}
 	return string(y), nil
+}
+
+// objectYAML is r.AsYAML() (what kustomize build prints: the object
+// through JSON, so with its keys sorted) without its first steps: AsYAML
+// prints the tree as YAML and parses that into a map, where decoding the
+// tree gives the same map. The render tests check it against AsYAML.
+func objectYAML(r *resource.Resource) ([]byte, error) {
+	n := r.YNode()
+	if n == nil || n.Kind != yaml.MappingNode {
+		return r.AsYAML()
+	}
+	m := map[string]any{}
+	if err := n.Decode(&m); err != nil {
+		return r.AsYAML()
+	}
+	j, err := json.Marshal(m)
+	if err != nil {
+		return r.AsYAML()
+	}
+	return sigsyaml.JSONToYAML(j)
 }
 
 // objects lists a build's output.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -225,5 +226,112 @@ func TestImagesOnly(t *testing.T) {
 		if got := imagesOnly(base, c.after); got != c.want {
 			t.Errorf("imagesOnly(%q) = %v, want %v", c.after, got, c.want)
 		}
+	}
+}
+
+// objectYAML prints every object of every test overlay, before and after,
+// as AsYAML (kustomize build's printing) does.
+func TestObjectYAMLIsAsYAML(t *testing.T) {
+	t.Parallel()
+	dirs, err := os.ReadDir(filepath.Join("testdata", "render"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := []string{filepath.Join("..", "..", "testdata", "example")}
+	for _, d := range dirs {
+		roots = append(roots, filepath.Join("testdata", "render", d.Name(), "before"))
+	}
+	k := newKustomizer()
+	n := 0
+	tricky := fstest.MapFS{
+		"odd/kustomization.yaml": {Data: []byte("resources:\n- cm.yaml\n")},
+		"odd/cm.yaml": {Data: []byte(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: odd
+  annotations:
+    a: "1"
+    b: "true"
+    c: 'null'
+    d: "2001-12-14"
+    e: "1.0"
+data:
+  int: "1"
+  text: |
+    line one
+    line: two
+  quoted: "it's \"quoted\""
+  empty: ""
+  unicode: "héllo ✓"
+  colon: "a: b"
+  hash: "# not a comment"
+  tilde: "~"
+  octal: "0755"
+  yes: "yes"
+`)},
+		"odd/deploy.yaml": {Data: []byte(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: odd
+spec:
+  replicas: 1
+  progressDeadlineSeconds: 600
+  template:
+    spec:
+      terminationGracePeriodSeconds: 30.0
+      containers:
+      - name: a
+        image: x:1
+        args: [--ratio, "0.5", --n, "10"]
+        resources: {}
+        env:
+        - {name: A, value: "1e3"}
+        - {name: B}
+`)},
+	}
+	tricky["odd/kustomization.yaml"] = &fstest.MapFile{Data: []byte("resources:\n- cm.yaml\n- deploy.yaml\n")}
+	m, err := k.Run(newOverlayFS(tricky, nil), "/odd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range m.Resources() {
+		want, _ := r.AsYAML()
+		got, err := objectYAML(r)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("%s: objectYAML differs from AsYAML (%v):\n%s\n---\n%s", r.CurId(), err, got, want)
+		}
+		n++
+	}
+	for _, root := range roots {
+		fsys := os.DirFS(root)
+		var ovs []overlay
+		for _, glob := range []string{"*/*", "*/*/*", "*/*/*/*"} {
+			if found, err := resolveOverlays(fsys, []string{glob}); err == nil {
+				ovs = append(ovs, found...)
+			}
+		}
+		for _, o := range ovs {
+			m, err := k.Run(newOverlayFS(fsys, nil), "/"+o.dir)
+			if err != nil {
+				continue
+			}
+			for _, r := range m.Resources() {
+				want, err := r.AsYAML()
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := objectYAML(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(got) != string(want) {
+					t.Errorf("%s %s: objectYAML differs from AsYAML:\n%s\n---\n%s", root, r.CurId(), got, want)
+				}
+				n++
+			}
+		}
+	}
+	if n < 15 {
+		t.Errorf("compared %d objects; want the example's and the test overlays'", n)
 	}
 }
