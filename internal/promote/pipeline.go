@@ -186,6 +186,7 @@ func (p *Pipeline) edit(snap Snapshot, req kustomize.Request, res *Result) (*kus
 	res.Base = snap.Head()
 	res.Changed = len(edit.Files) > 0
 	res.Changes, res.Files, res.Warnings = edit.Changes, edit.Files, edit.Warnings
+	res.Rendered = nil // validate renders this edit's change
 	for _, c := range edit.Changes {
 		p.logf("%s: %s %s -> %s", c.File, c.Image, orNone(c.Old), c.New)
 	}
