@@ -69,3 +69,23 @@ func TestRunWithoutValidationRendersNothing(t *testing.T) {
 		t.Errorf("JSON: %s", b)
 	}
 }
+
+// A retry that finds our images already set reports no rendered change.
+func TestRunRaceWithOurImagesRendersNothing(t *testing.T) {
+	t.Parallel()
+	r := newFakeRemote(t, "main")
+	r.beforePush = func(r *fakeRemote, n int) {
+		if n == 1 {
+			r.commitOn("main", func(f map[string][]byte) {
+				f[prodUser] = []byte(strings.Replace(string(f[prodUser]), `"1.4.0"`, `"1.4.2"`, 1))
+			})
+		}
+	}
+	res, err := New(r, WithRetry(fastRetry)).Run(context.Background(), testConfig())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Changed || len(res.Rendered) != 0 {
+		t.Errorf("changed=%v rendered=%d objects; want nothing after the race", res.Changed, len(res.Rendered))
+	}
+}
