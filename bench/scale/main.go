@@ -143,7 +143,7 @@ func generate(srv *gitserver.Server, f flags) error {
 }
 
 // phases are the measured steps of one run, in order.
-var phases = []string{"fetch", "edit", "validate", "revalidate", "commit", "push", "total"}
+var phases = []string{"fetch", "edit", "validate", "revalidate", "render", "commit", "push", "total"}
 
 func measure(ctx context.Context, f flags, url string) error {
 	opts := []gitrepo.Option{gitrepo.WithToken(f.token)}
@@ -186,6 +186,10 @@ func measure(ctx context.Context, f flags, url string) error {
 				times[p] = append(times[p], d)
 				line = append(line, fmt.Sprintf("%s %s", p, d.Round(time.Millisecond)))
 			}
+			if d, ok := got[p+" cpu"]; ok {
+				times[p+" cpu"] = append(times[p+" cpu"], d)
+				line[len(line)-1] += fmt.Sprintf(" (cpu %s)", d.Round(time.Millisecond))
+			}
 		}
 		fmt.Printf("run %d: %s\n", i+1, strings.Join(line, ", "))
 	}
@@ -197,6 +201,14 @@ func measure(ctx context.Context, f flags, url string) error {
 		}
 	}
 	fmt.Printf("median of %d: %s\n", f.runs, strings.Join(line, ", "))
+	if med := medians(times); med["render"] > 0 {
+		for _, unit := range []string{"", " cpu"} {
+			base := med["edit"+unit] + med["validate"+unit]
+			fmt.Printf("rendered change%s: %s on edit + validate %s: +%.0f%% (less the revalidation it includes: +%.0f%%)\n",
+				unit, med["render"+unit].Round(time.Millisecond), base.Round(time.Millisecond),
+				100*float64(med["render"+unit])/float64(base), 100*float64(med["render"+unit]-med["revalidate"+unit])/float64(base))
+		}
+	}
 	return nil
 }
 
@@ -205,9 +217,10 @@ func once(ctx context.Context, f flags, remote *gitrepo.Remote, ref image.Ref, a
 	got := map[string]time.Duration{}
 	start := time.Now()
 	step := func(name string, fn func() error) error {
-		t := time.Now()
+		t, c := time.Now(), cpuTime()
 		err := fn()
 		got[name] = time.Since(t)
+		got[name+" cpu"] = cpuTime() - c
 		return err
 	}
 	var snap *gitrepo.Snapshot
@@ -232,6 +245,19 @@ func once(ctx context.Context, f flags, remote *gitrepo.Remote, ref image.Ref, a
 		if err := step("revalidate", func() error { return v.Validate(snap.FS(), res.Files, res.Overlays) }); err != nil {
 			return nil, err
 		}
+		// The rendered change (what the run's validate phase adds for the
+		// PR body and the summary): RenderDiff on the same Validator is a
+		// revalidation (nothing rebuilt, its builds are the "after" side)
+		// plus one build per overlay of the files before the edit.
+		if err := step("render", func() error {
+			diffs, skipped, err := v.RenderDiff(snap.FS(), res.Files, res.Overlays)
+			if err == nil && (len(diffs) != len(res.Files) || len(skipped) > 0) {
+				err = fmt.Errorf("rendered %d changed objects (%d overlays skipped); want one Deployment per overlay, %d", len(diffs), len(skipped), len(res.Files))
+			}
+			return err
+		}); err != nil {
+			return nil, err
+		}
 	}
 	if f.push {
 		files := make([]gitrepo.File, 0, len(res.Files))
@@ -254,4 +280,26 @@ func once(ctx context.Context, f flags, remote *gitrepo.Remote, ref image.Ref, a
 	}
 	got["total"] = time.Since(start) - got["revalidate"] // a run validates once
 	return got, nil
+}
+
+// medians is the median duration of each phase.
+func medians(times map[string][]time.Duration) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for p, ds := range times {
+		ds = slices.Clone(ds)
+		slices.Sort(ds)
+		out[p] = ds[len(ds)/2]
+	}
+	return out
+}
+
+// cpuTime is the user and system CPU time of the process so far: under a
+// load that shares the cores, a phase's CPU time says more than its wall
+// time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -87,3 +87,31 @@ func BenchmarkValidate(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(res.Overlays)), "µs/overlay")
 }
+
+// BenchmarkRenderDiff is what the rendered change adds to the validate
+// phase: RenderDiff on a Validator that has validated the edit (a
+// revalidation that builds nothing, then each overlay's "before" side and
+// the object diffs). Compare its µs/overlay with BenchmarkValidate's.
+func BenchmarkRenderDiff(b *testing.B) {
+	r := benchRemote(b)
+	snap, err := r.Fetch(context.Background(), "main")
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := kustomize.Edit(snap.FS(), benchRequest(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := kustomize.NewValidator()
+	if err := v.Validate(snap.FS(), res.Files, res.Overlays); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		diffs, skipped, err := v.RenderDiff(snap.FS(), res.Files, res.Overlays)
+		if err != nil || len(skipped) > 0 || len(diffs) != len(res.Files) {
+			b.Fatalf("RenderDiff: %d objects, skipped %v, err %v", len(diffs), skipped, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(res.Overlays)), "µs/overlay")
+}

@@ -66,6 +66,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(e.stderr)
 	runErr := dispatch(ctx, e, args)
 	fmt.Fprintln(e.stderr)
+	showPRBody(e.stderr, w, say)
 	say("demo finished in %s", time.Since(start).Round(100*time.Millisecond))
 	if runErr != nil {
 		return runErr
@@ -140,4 +141,20 @@ The sandbox stays up until Ctrl-C. Its throwaway credentials work only here:
     --overlays apps/order-service/overlays/production --images ghcr.io/acme/order-service:2.8.0 \
     --argocd-server %[6]s --argocd-token %[5]s --argocd-apps order-service-production
 `, world.Token, host, world.Repo, world.GitHubAPIURL(), world.ArgoCDToken, world.ArgoCD.URL(), world.RepoURL)
+}
+
+// showPRBody prints the body of the demo's pull request as the reviewer
+// gets it (Markdown): the change table, the links and the rendered change.
+func showPRBody(out io.Writer, w *sandbox.World, say func(string, ...any)) {
+	pulls, err := w.GitHub.Pulls(w.Repo)
+	if err != nil || len(pulls) == 0 {
+		return
+	}
+	p := pulls[len(pulls)-1]
+	say("pull request #%d %q, its body as a reviewer reads it (Markdown):", p.Number, p.Title)
+	fmt.Fprintln(out)
+	for _, line := range strings.Split(strings.TrimRight(p.Body, "\n"), "\n") {
+		fmt.Fprintln(out, strings.TrimRight("    "+line, " "))
+	}
+	fmt.Fprintln(out)
 }

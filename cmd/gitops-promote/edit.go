@@ -58,6 +58,7 @@ func runEdit(_ context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stderr, "nothing to change: the images are already set")
 		return nil
 	}
+	var rendered []kustomize.ObjectDiff
 	if cfg.ValidateOverlays {
 		var overlays []string
 		for _, f := range res.Files {
@@ -69,8 +70,20 @@ func runEdit(_ context.Context, e *env, args []string) error {
 		if cfg.ValidateRemote {
 			vopts = append(vopts, kustomize.WithRemote())
 		}
-		if err := kustomize.NewValidator(vopts...).Validate(root.FS(), res.Files, overlays); err != nil {
-			return err
+		if !cfg.DryRun {
+			if err := kustomize.NewValidator(vopts...).Validate(root.FS(), res.Files, overlays); err != nil {
+				return err
+			}
+		} else {
+			// A dry run shows the rendered change: the validation's builds and
+			// one more of each overlay's files as they are.
+			var skipped []error
+			if rendered, skipped, err = kustomize.NewValidator(vopts...).RenderDiff(root.FS(), res.Files, overlays); err != nil {
+				return err
+			}
+			for _, s := range skipped {
+				fmt.Fprintf(e.stderr, "warning: %v\n", s)
+			}
 		}
 	}
 	if err := writeDiff(e.stdout, res.Files); err != nil {
@@ -81,6 +94,10 @@ func runEdit(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	if cfg.DryRun {
+		// On stderr: stdout stays a patch that git apply takes.
+		if err := writeRendered(e.stderr, rendered); err != nil {
+			return err
+		}
 		fmt.Fprintln(e.stderr, "\ndry run: nothing written")
 		return nil
 	}

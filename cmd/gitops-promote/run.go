@@ -7,6 +7,7 @@ import (
 
 	"github.com/gitops-promote/gitops-promote/internal/actionio"
 	"github.com/gitops-promote/gitops-promote/internal/config"
+	"github.com/gitops-promote/gitops-promote/internal/github"
 	"github.com/gitops-promote/gitops-promote/internal/promote"
 )
 
@@ -64,8 +65,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		}
 		if res.DryRun && len(res.Files) > 0 {
 			_ = writeDiff(e.stdout, res.Files)
+			_ = writeRendered(e.stdout, res.Rendered)
 		}
-		if werr := writeRunnerReport(a, res, runErr); werr != nil && runErr == nil {
+		if werr := writeRunnerReport(a, res, runErr, reportLinks(cfg, e.getenv, res)); werr != nil && runErr == nil {
 			return werr
 		}
 	case jsonOut:
@@ -80,6 +82,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 			if werr := writeDiff(e.stdout, res.Files); werr != nil && runErr == nil {
 				return werr
 			}
+			_ = writeRendered(e.stderr, res.Rendered)
 		}
 		writeHuman(e.stderr, res, runErr)
 	}
@@ -87,14 +90,14 @@ func runRun(ctx context.Context, e *env, args []string) error {
 }
 
 // writeRunnerReport writes every output and the step summary.
-func writeRunnerReport(a *actionio.IO, res *promote.Result, runErr error) error {
+func writeRunnerReport(a *actionio.IO, res *promote.Result, runErr error, links github.Links) error {
 	outs := res.Outputs()
 	ao := make([]actionio.Output, len(outs))
 	for i, o := range outs {
 		ao[i] = actionio.Output{Name: o.Name, Value: o.Value}
 	}
 	err := a.SetOutputs(ao)
-	if serr := a.AddStepSummary(stepSummary(res, runErr, hintOf(runErr))); err == nil {
+	if serr := a.AddStepSummary(stepSummaryWith(res, runErr, hintOf(runErr), links)); err == nil {
 		err = serr
 	}
 	if err != nil {

@@ -84,6 +84,10 @@ func TestRunPushLandsAndRerunIsANoOp(t *testing.T) {
 	}
 	newHead := head(t, s, repo)
 	got := decodeJSON(t, r.stdout)
+	if rd, _ := got["rendered_diff"].([]any); len(rd) != 1 || rd[0].(map[string]any)["object"] != "apps/Deployment production/user-service" {
+		t.Errorf("rendered_diff = %v, want the production Deployment", got["rendered_diff"])
+	}
+	delete(got, "rendered_diff")
 	want := map[string]any{
 		"changed": true, "landed-by": "push", "commit-sha": newHead, "pull-request-number": nil,
 		"pull-request-url": "", "merged": false, "revision": newHead, "deployed": false,

@@ -113,6 +113,10 @@ type githubAdapter struct {
 	owner, repo string
 	prs         map[int]*github.PR
 	run         github.RunLink // the workflow run the generated PR body links to
+	// links are the rest of the body's links: the Argo CD applications, and
+	// web (the GitHub web address, "" when not known) for our commit's page.
+	links github.Links
+	web   string
 }
 
 func (a *githubAdapter) EnsurePR(ctx context.Context, s promote.PRSpec) (*promote.PR, error) {
@@ -130,13 +134,18 @@ func (a *githubAdapter) EnsurePR(ctx context.Context, s promote.PRSpec) (*promot
 // body is the person's pr-body with our marker, or the generated body.
 func (a *githubAdapter) body(s promote.PRSpec) string {
 	if s.Body != "" {
-		return github.MarkBody(s.Body)
+		return github.MarkBodyWith(s.Body, renderedObjects(s.Rendered))
 	}
 	changes := make([]github.Change, len(s.Changes))
 	for i, c := range s.Changes {
 		changes[i] = github.Change{File: c.File, Image: c.Image, Old: c.Old, New: c.New}
 	}
-	return github.PRBody(s.Base, changes, a.run)
+	links := a.links
+	links.Run, links.Commit = a.run, s.Commit
+	if a.web != "" && s.Commit != "" {
+		links.CommitURL = github.CommitURL(a.web, a.owner+"/"+a.repo, s.Commit)
+	}
+	return github.PRBodyWith(s.Base, changes, github.BodyExtras{Rendered: renderedObjects(s.Rendered), Links: links})
 }
 
 func (a *githubAdapter) pr(p *promote.PR) *github.PR {
@@ -318,8 +327,9 @@ func adapters(cfg *config.Config, getenv func(string) string, logf func(string, 
 		if err != nil {
 			return nil, nil, err
 		}
+		web, _ := githubWeb(cfg, getenv)
 		opts = append(opts, promote.WithGitHub(&githubAdapter{c: c, owner: owner, repo: name, prs: map[int]*github.PR{},
-			run: github.RunLink{ServerURL: getenv("GITHUB_SERVER_URL"), Repository: getenv("GITHUB_REPOSITORY"), RunID: getenv("GITHUB_RUN_ID")}}))
+			run: runLink(getenv), links: github.Links{Apps: appLinks(cfg)}, web: web}))
 	}
 	if cfg.ArgoCDServer != "" {
 		aopts, err := argoOptions(cfg, logf, onSession)

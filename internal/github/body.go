@@ -52,7 +52,17 @@ func sortedChanges(changes []Change) []Change {
 // gives the same bytes.
 func PRBody(branch string, changes []Change, run RunLink) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Promotes container images on `%s`.\n\n", cell(branch))
+	writeTable(&b, branch, changes)
+	if u := run.URL(); u != "" {
+		fmt.Fprintf(&b, "\nWorkflow run: %s\n", u)
+	}
+	b.WriteString("\n" + Marker + "\n")
+	return b.String()
+}
+
+// writeTable writes the intro line and the table of changes.
+func writeTable(b *strings.Builder, branch string, changes []Change) {
+	fmt.Fprintf(b, "Promotes container images on `%s`.\n\n", cell(branch))
 	b.WriteString("| Overlay | Image | Old -> New |\n|---|---|---|\n")
 	sorted := sortedChanges(changes)
 	for i, ch := range sorted {
@@ -62,16 +72,47 @@ func PRBody(branch string, changes []Change, run RunLink) string {
 		}
 		row := fmt.Sprintf("| `%s` | `%s` | %s -> `%s` |\n", cell(path.Dir(ch.File)), cell(ch.Image), old, cell(ch.New))
 		if b.Len()+len(row) > maxTableBytes {
-			fmt.Fprintf(&b, "| | | and %d more changes |\n", len(sorted)-i)
+			fmt.Fprintf(b, "| | | and %d more changes |\n", len(sorted)-i)
 			break
 		}
 		b.WriteString(row)
 	}
-	if u := run.URL(); u != "" {
-		fmt.Fprintf(&b, "\nWorkflow run: %s\n", u)
+}
+
+// BodyExtras is what PRBodyWith adds to the generated body.
+type BodyExtras struct {
+	Rendered []RenderedObject // the rendered change, per overlay and object
+	Links    Links            // commit, workflow run, Argo CD applications (each where known)
+}
+
+// PRBodyWith is PRBody with a line of links in place of the run link and
+// the rendered change in collapsed sections, the whole under GitHub's
+// MaxBodyChars (the rendered change is cut per object to fit). The same
+// input gives the same bytes.
+func PRBodyWith(branch string, changes []Change, extras BodyExtras) string {
+	var b strings.Builder
+	writeTable(&b, branch, changes)
+	if l := LinksMarkdown(extras.Links); l != "" {
+		b.WriteString("\n" + l)
 	}
-	b.WriteString("\n" + Marker + "\n")
-	return b.String()
+	b.WriteString("\n")
+	return withRendered(b.String(), extras.Rendered)
+}
+
+// MarkBodyWith is MarkBody with the rendered change after the person's
+// body, the whole under GitHub's MaxBodyChars.
+func MarkBodyWith(body string, rendered []RenderedObject) string {
+	if strings.Contains(body, Marker) {
+		return body
+	}
+	return withRendered(strings.TrimRight(body, "\n")+"\n\n", rendered)
+}
+
+// withRendered appends the rendered change and the Marker to head.
+func withRendered(head string, rendered []RenderedObject) string {
+	tail := Marker + "\n"
+	left := MaxBodyChars - len(head) - len(tail) - 16
+	return head + RenderedMarkdown(sortRendered(rendered), left) + tail
 }
 
 // MarkBody appends the Marker to a body given by the person, once.

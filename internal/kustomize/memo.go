@@ -24,6 +24,7 @@ type Validator struct {
 	memo   map[string]*build // overlay folder -> its last build
 	builds atomic.Int64      // krusty runs made, for tests
 	remote bool              // WithRemote: builds may fetch remote resources and bases
+	render renderState       // what RenderDiff reuses (render.go)
 }
 
 // NewValidator returns a Validator with nothing remembered. Without

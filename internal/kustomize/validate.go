@@ -34,6 +34,7 @@ func (v *Validator) Validate(fsys fs.FS, edits []FileEdit, overlays []string) er
 		return err
 	}
 	kfs := newOverlayFS(fsys, edits)
+	v.render.setFS(kfs)
 	errs := make([]error, len(ovs))
 	builds := make([]*build, len(ovs))
 	// Before any build: what is not plain data, and (offline) what would be
@@ -81,7 +82,9 @@ func (v *Validator) Validate(fsys fs.FS, edits []FileEdit, overlays []string) er
 // run builds one overlay.
 func (v *Validator) run(k *krusty.Kustomizer, kfs filesys.FileSystem, dir string) error {
 	v.builds.Add(1)
-	if _, err := k.Run(kfs, path.Join("/", dir)); err != nil {
+	m, err := k.Run(kfs, path.Join("/", dir))
+	v.render.keep(dir, m, err)
+	if err != nil {
 		return &BuildError{Overlay: dir, Err: err}
 	}
 	return nil

@@ -74,6 +74,10 @@ type PRSpec struct {
 	Changes   []kustomize.Change
 	Labels    []string
 	Reviewers []string
+	// Rendered is the rendered change of the edit, for the body; Commit is
+	// our commit on Head, for its link.
+	Rendered []kustomize.ObjectDiff
+	Commit   string
 }
 
 // PR is an open pull request.

@@ -176,7 +176,7 @@ func (l *lander) refresh(ctx context.Context, base string) (bool, error) {
 		return true, nil
 	}
 	if l.cfg.ValidateOverlays {
-		if err := l.p.validate(l.validator, snap, edit); err != nil {
+		if err := l.p.validate(l.validator, snap, edit, l.res); err != nil {
 			return false, err
 		}
 	}
@@ -337,7 +337,7 @@ func (l *lander) landPR(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pr, err := l.p.gh.EnsurePR(ctx, PRSpec{Base: branch, Head: prBranch, Title: title, Body: body, Changes: l.edit.Changes, Labels: l.cfg.PRLabels, Reviewers: l.cfg.PRReviewers})
+	pr, err := l.p.gh.EnsurePR(ctx, PRSpec{Base: branch, Head: prBranch, Title: title, Body: body, Changes: l.edit.Changes, Labels: l.cfg.PRLabels, Reviewers: l.cfg.PRReviewers, Rendered: l.res.Rendered, Commit: l.res.CommitSHA})
 	if err != nil {
 		return fmt.Errorf("opening the pull request from %q to %q: %w", prBranch, branch, err)
 	}

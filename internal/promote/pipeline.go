@@ -166,7 +166,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg *config.Config) (*Result, error)
 	// inputs changed on the new head.
 	validator := kustomize.NewValidator(validatorOptions(cfg)...)
 	if cfg.ValidateOverlays {
-		if err := p.phase(res, PhaseValidate, func() error { return p.validate(validator, snap, edit) }); err != nil {
+		if err := p.phase(res, PhaseValidate, func() error { return p.validate(validator, snap, edit, res) }); err != nil {
 			return res, err
 		}
 	}
@@ -216,22 +216,29 @@ func (p *Pipeline) edit(snap Snapshot, req kustomize.Request, res *Result) (*kus
 	res.Base = snap.Head()
 	res.Changed = len(edit.Files) > 0
 	res.Changes, res.Files, res.Warnings = edit.Changes, edit.Files, edit.Warnings
+	res.Rendered = nil // validate renders this edit's change
 	for _, c := range edit.Changes {
 		p.logf("%s: %s %s -> %s", c.File, c.Image, orNone(c.Old), c.New)
 	}
 	return edit, nil
 }
 
-// validate builds every overlay whose kustomization was edited.
-func (p *Pipeline) validate(v *kustomize.Validator, snap Snapshot, edit *kustomize.Result) error {
+// validate builds every overlay whose kustomization was edited, and keeps
+// the rendered change (those builds against the files before) in res.
+func (p *Pipeline) validate(v *kustomize.Validator, snap Snapshot, edit *kustomize.Result, res *Result) error {
 	var overlays []string
 	for _, f := range edit.Files {
 		if d := path.Dir(f.Path); !slices.Contains(overlays, d) {
 			overlays = append(overlays, d)
 		}
 	}
-	if err := v.Validate(snap.FS(), edit.Files, overlays); err != nil {
+	rendered, skipped, err := v.RenderDiff(snap.FS(), edit.Files, overlays)
+	if err != nil {
 		return fmt.Errorf("validating the edited overlays: %w", err)
+	}
+	res.Rendered = rendered
+	for _, s := range skipped {
+		p.logf("warning: %v", s)
 	}
 	p.logf("kustomize build passed for %d %s", len(overlays), plural(len(overlays), "overlay"))
 	return nil

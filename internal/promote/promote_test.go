@@ -56,7 +56,7 @@ func TestRunPushLandsOneCommit(t *testing.T) {
 		Changes: []kustomize.Change{{File: prodUser, Image: "ghcr.io/acme/user-service", Old: "ghcr.io/acme/user-service:1.4.0", New: "ghcr.io/acme/user-service:1.4.2"}},
 	}
 	want.CommitSHA, want.Revision = r.branches["main"], r.branches["main"]
-	if diff := cmp.Diff(want, res, cmpopts.IgnoreFields(Result{}, "Files", "Timings", "Warnings")); diff != "" {
+	if diff := cmp.Diff(want, res, cmpopts.IgnoreFields(Result{}, "Files", "Timings", "Warnings", "Rendered")); diff != "" {
 		t.Errorf("Result (-want +got):\n%s", diff)
 	}
 	if got := r.file("main", prodUser); !strings.Contains(got, `newTag: "1.4.2" # promoted from staging`) {
@@ -198,7 +198,7 @@ func TestRunProtectedBranch(t *testing.T) {
 				PullRequestURL: "https://github.example/acme/config/pull/7", Merged: true,
 				CommitSHA: r.branches[prBranch], Revision: r.branches["main"], Branch: "main", PRBranch: prBranch, Base: old, Attempts: 1,
 			}
-			if diff := cmp.Diff(want, res, cmpopts.IgnoreFields(Result{}, "Files", "Timings", "Warnings", "Changes")); diff != "" {
+			if diff := cmp.Diff(want, res, cmpopts.IgnoreFields(Result{}, "Files", "Timings", "Warnings", "Changes", "Rendered")); diff != "" {
 				t.Errorf("Result (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff([]string{"squash"}, gh.merges); diff != "" {

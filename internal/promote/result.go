@@ -56,6 +56,9 @@ type Result struct {
 	Attempts int                  // landing attempts
 	DryRun   bool
 	Timings  []Timing
+	// Rendered is the rendered change of the edit: the objects of the edited
+	// overlays whose kustomize build output differs (made with validation).
+	Rendered []kustomize.ObjectDiff
 }
 
 // Output is one step output: name as in DESIGN.md, value as a string.
@@ -112,5 +115,19 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 		Revision          string          `json:"revision"`
 		Deployed          bool            `json:"deployed"`
 		Changes           json.RawMessage `json:"changes"`
-	}{r.Changed, r.LandedBy, r.CommitSHA, num, r.PullRequestURL, r.Merged, r.Revision, r.Deployed, r.changesJSON()})
+		RenderedDiff      json.RawMessage `json:"rendered_diff"`
+	}{r.Changed, r.LandedBy, r.CommitSHA, num, r.PullRequestURL, r.Merged, r.Revision, r.Deployed, r.changesJSON(), r.renderedJSON()})
+}
+
+// renderedJSON is the rendered change as a JSON list (empty, not null,
+// when there is none).
+func (r *Result) renderedJSON() json.RawMessage {
+	if len(r.Rendered) == 0 {
+		return json.RawMessage("[]")
+	}
+	b, err := json.Marshal(r.Rendered)
+	if err != nil { // a slice of string structs always marshals
+		return json.RawMessage("[]")
+	}
+	return b
 }
