@@ -163,7 +163,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg *config.Config) (*Result, error)
 			return res, err
 		}
 	}
-	if len(cfg.ArgoCDApps) == 0 {
+	if len(cfg.ArgoCDApps) == 0 || res.Superseded {
 		return res, nil
 	}
 	if res.Revision == "" {
