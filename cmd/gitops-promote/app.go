@@ -118,9 +118,10 @@ func (e *env) printError(err error) {
 	// The annotation keeps the what-to-do in every case.
 	if e.getenv("GITHUB_ACTIONS") == "true" {
 		text := msg
-		if hint != "" {
+		if hint = strings.TrimSpace(hint); hint != "" {
 			text += "\n" + hint
 		}
+		text = strings.TrimSpace(text) // an encoded trailing newline (%0A) says nothing
 		a := actionio.New(actionio.WithGetenv(e.getenv), actionio.WithWriter(e.rawStdout))
 		_ = a.Error("gitops-promote", e.redact.String(text)) // the stream is the last resort
 	}

@@ -28,6 +28,9 @@ func (a repoAdapter) DefaultBranch(ctx context.Context) (string, error) {
 
 func (a repoAdapter) Fetch(ctx context.Context, branch string) (promote.Snapshot, error) {
 	s, err := a.r.Fetch(ctx, branch)
+	if errors.Is(err, gitrepo.ErrNotFound) {
+		return nil, promote.Mark(err, promote.ErrBranchNotFound)
+	}
 	if err != nil {
 		return nil, markGit(err)
 	}
@@ -59,6 +62,14 @@ func (a snapAdapter) Push(ctx context.Context, sha, branch string) error {
 
 func (a snapAdapter) PushForce(ctx context.Context, sha, branch string) error {
 	return markGit(a.s.PushForce(ctx, sha, branch))
+}
+
+// HeadMessage makes the snapshot a promote.HeadMessager.
+func (a snapAdapter) HeadMessage() (string, error) { return a.s.HeadMessage() }
+
+// PushLease makes the snapshot a promote.LeasePusher.
+func (a snapAdapter) PushLease(ctx context.Context, sha, branch, lease string) error {
+	return markGit(a.s.PushLease(ctx, sha, branch, lease))
 }
 
 // networkHint is what to do when the git server stayed unreachable through
@@ -97,13 +108,37 @@ type githubAdapter struct {
 	owner, repo string
 	prs         map[int]*github.PR
 	run         github.RunLink // the workflow run the generated PR body links to
+	// found is FindPR's last answer per head branch, which EnsurePR uses
+	// instead of listing again.
+	found map[string]*github.PRInfo
+}
+
+// FindPR makes the adapter a promote.PRFinder.
+func (a *githubAdapter) FindPR(ctx context.Context, base, head string) (*promote.PRInfo, error) {
+	info, err := a.c.FindPR(ctx, a.owner, a.repo, base, head)
+	if err != nil {
+		return nil, markGitHub(err)
+	}
+	if a.found == nil {
+		a.found = map[string]*github.PRInfo{}
+	}
+	a.found[head] = info
+	if info == nil {
+		return nil, nil
+	}
+	return &promote.PRInfo{Number: info.Number, URL: info.URL, State: info.State, HeadSHA: info.HeadSHA}, nil
 }
 
 func (a *githubAdapter) EnsurePR(ctx context.Context, s promote.PRSpec) (*promote.PR, error) {
-	pr, err := a.c.EnsurePR(ctx, github.PRSpec{
+	spec := github.PRSpec{
 		Owner: a.owner, Repo: a.repo, Base: s.Base, Head: s.Head,
 		Title: s.Title, Body: a.body(s), Labels: s.Labels, Reviewers: s.Reviewers,
-	})
+	}
+	if f, ok := a.found[s.Head]; ok {
+		spec.LookedUp, spec.Found = true, f
+		delete(a.found, s.Head)
+	}
+	pr, err := a.c.EnsurePR(ctx, spec)
 	if err != nil {
 		return nil, markGitHub(err)
 	}

@@ -260,7 +260,8 @@ type pollState struct {
 		Nodes []struct {
 			Commit struct {
 				StatusCheckRollup *struct {
-					State githubv4.StatusState
+					State    githubv4.StatusState
+					Contexts rollupContexts `graphql:"contexts(first: 100)"`
 				}
 			}
 		}
@@ -272,7 +273,8 @@ type pollState struct {
 // open or merged, a later run (or a push) replaced ours: it returns a
 // *SupersededError at once. It fails when the pull request is closed without
 // merging, leaves the merge queue, loses its auto-merge, turns into a draft
-// or conflicts, and when ctx ends. Polls are at least 5 s apart, growing to 30 s. When
+// or conflicts, when a required check fails (a *ChecksFailedError naming
+// each with its link), and when ctx ends. Polls are at least 5 s apart, growing to 30 s. When
 // required checks have not started after a few minutes it logs a warning
 // with the usual cause and its fix.
 func (c *Client) WaitMerged(ctx context.Context, pr *PR, head string) (string, error) {
@@ -283,7 +285,7 @@ func (c *Client) WaitMerged(ctx context.Context, pr *PR, head string) (string, e
 	interval := newBackoff(c.pollInterval, c.pollMax, 0)
 	interval.Multiplier = 1.5
 	var sawQueue, sawAuto, warned bool
-	last := "not read yet"
+	last, lastPending := "not read yet", ""
 	for {
 		var q struct {
 			Repository struct {
@@ -310,6 +312,16 @@ func (c *Client) WaitMerged(ctx context.Context, pr *PR, head string) (string, e
 		}
 		if err := c.stillMerging(pr, st, &sawQueue, &sawAuto); err != nil {
 			return "", c.explain(ctx, pr, err)
+		}
+		if n := st.Commits.Nodes; len(n) > 0 && n[len(n)-1].Commit.StatusCheckRollup != nil && !st.IsInMergeQueue {
+			failed, pending := requiredChecks(n[len(n)-1].Commit.StatusCheckRollup.Contexts)
+			if len(failed) > 0 {
+				return "", &ChecksFailedError{Number: pr.Number, URL: pr.URL, Failed: failed}
+			}
+			if line := pendingLine(pending); line != "" && line != lastPending {
+				c.logf("pull request #%d: waiting for required checks: %s", pr.Number, line)
+				lastPending = line
+			}
 		}
 		last = strings.ToLower(string(st.MergeStateStatus))
 		if st.IsInMergeQueue {

@@ -19,6 +19,11 @@ type PRSpec struct {
 	Title, Body string
 	Labels      []string
 	Reviewers   []string // user logins
+	// LookedUp says FindPR was just asked for this head and base, and Found
+	// is its answer: EnsurePR then adopts an open one, or opens one, without
+	// listing again.
+	LookedUp bool
+	Found    *PRInfo
 }
 
 // PR is an open pull request.
@@ -57,13 +62,18 @@ func (c *Client) EnsurePR(ctx context.Context, spec PRSpec) (*PR, error) {
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}
-	existing, err := c.findOpenPR(ctx, spec)
-	if err != nil {
-		return nil, err
+	var existing *gh.PullRequest
+	var err error
+	if f := spec.Found; spec.LookedUp && f != nil && f.State == "open" && f.pr != nil {
+		existing = f.pr
+	} else if !spec.LookedUp {
+		if existing, err = c.findOpenPR(ctx, spec); err != nil {
+			return nil, err
+		}
 	}
 	created := false
 	if existing == nil {
-		existing, err = c.createPR(ctx, spec)
+		existing, err = c.createIdempotent(ctx, spec)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package githubsim
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,6 +53,10 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{number}/labels", s.addLabels)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/pulls/{number}/requested_reviewers", s.requestReviewers)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/rules/branches/{branch...}", s.branchRules)
+	mux.HandleFunc("POST /repos/{owner}/{repo}/statuses/{sha}", s.createStatus)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/commits/{ref}/status", s.combinedStatus)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/commits/{ref}/statuses", s.listStatuses)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", s.listCheckRuns)
 	mux.HandleFunc("POST /graphql", s.serveGraphQL)
 	mux.HandleFunc("POST /api/graphql", s.serveGraphQL)
 	return mux
@@ -103,7 +108,7 @@ func (s *Server) repoJSON(r *repoState) map[string]any {
 		"url":            s.srv.URL + "/repos/" + r.fullName(),
 		"default_branch": r.defaultBranch(), "allow_auto_merge": r.set.AutoMergeAllowed,
 		"allow_merge_commit": true, "allow_squash_merge": true, "allow_rebase_merge": true,
-		"delete_branch_on_merge": false,
+		"delete_branch_on_merge": r.set.DeleteBranchOnMerge,
 	}
 }
 
@@ -439,7 +444,7 @@ func (s *Server) checkMergeAllowed(repo *repoState, p *pull) *mergeError {
 	if repo.hasQueue(p.base) {
 		return &mergeError{typ: "UNPROCESSABLE", status: 405, msg: "Changes must be made through the merge queue"}
 	}
-	if repo.checksBlock(p) {
+	if repo.checksBlock(context.Background(), p) {
 		msg := fmt.Sprintf("Required status check %q is expected.", repo.set.RequiredChecks[0])
 		if repo.set.Ruleset {
 			msg = "Repository rule violations found\n\n" + msg + "\n\n"

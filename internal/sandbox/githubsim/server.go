@@ -241,7 +241,8 @@ func pullState(p *pull) string {
 
 // Fault is an injected answer that replaces the next request's real one.
 type Fault struct {
-	// Status is 403 or 429 for a rate limit, or a 5xx; 200 with Primary on a
+	// Status is 403 or 429 for a rate limit, 401 for a refused token
+	// ("Bad credentials"), or a 5xx; 200 with Primary on a
 	// GraphQL request is GraphQL's RATE_LIMITED answer.
 	Status int
 	// RetryAfter, when above zero, is sent as the Retry-After header (seconds).
@@ -391,6 +392,8 @@ func (s *Server) writeFault(w http.ResponseWriter, f Fault, graphQL bool) {
 		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(s.now().Add(reset).Unix(), 10))
 	}
 	switch {
+	case f.Status == http.StatusUnauthorized:
+		writeJSON(w, f.Status, apiError{Message: "Bad credentials", DocumentationURL: "https://docs.github.com/rest", Status: "401"})
 	case f.Status >= 500:
 		writeJSON(w, f.Status, apiError{Message: "Server Error"})
 	case f.Primary && graphQL && f.Status == http.StatusOK:
