@@ -72,6 +72,9 @@ func requiredChecks(rc rollupContexts) (failed, pending []Check) {
 			}
 		}
 	}
+	byName := func(a, b Check) int { return strings.Compare(a.Name, b.Name) }
+	slices.SortFunc(failed, byName)
+	slices.SortFunc(pending, byName)
 	return failed, pending
 }
 

@@ -252,6 +252,13 @@ type Fault struct {
 	Primary bool
 	// ResetIn is the primary limit's reset, from now (default 60 s).
 	ResetIn time.Duration
+	// Match, when set, makes the fault wait for the next request to that
+	// route, as Requests names it ("POST /repos/{owner}/{repo}/pulls");
+	// other requests pass. Empty: the very next request.
+	Match string
+	// Applied carries the request out before the fault replaces its answer:
+	// the change is made, the answer is lost (a 5xx after the write).
+	Applied bool
 }
 
 // InjectFaults queues answers for the next len(faults) requests.
@@ -328,13 +335,18 @@ func (s *Server) handler() http.Handler {
 		}
 		s.mu.Lock()
 		var fault *Fault
-		if len(s.faults) > 0 {
-			f := s.faults[0]
-			s.faults = s.faults[1:]
-			fault = &f
+		for i, f := range s.faults {
+			if f.Match == "" || f.Match == key {
+				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+				fault = &f
+				break
+			}
 		}
 		s.mu.Unlock()
 		s.rateHeaders(w, 4999)
+		if fault != nil && fault.Applied && s.authorized(r) {
+			mux.ServeHTTP(httptest.NewRecorder(), r) // the change is made; its answer is lost
+		}
 		if fault != nil {
 			if graphQL {
 				s.count(key + " (fault)")

@@ -1,0 +1,97 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/gitops-promote/gitops-promote/internal/sandbox/githubsim"
+)
+
+// Pending required checks keep the wait going with a status line naming
+// them; a failed one ends it at the next poll, naming every failed required
+// check with its link. Statuses from other apps that passed, and a failed
+// check that is not required, are not named.
+func TestWaitMergedEndsOnAFailedRequiredCheck(t *testing.T) {
+	t.Parallel()
+	set := protectedMain
+	set.RequiredChecks = []string{"ci", "security/scan"}
+	w := newWorld(t, set)
+	ours := w.prBranch("1.1.0")
+	pr := w.ensurePR("1.1.0")
+	if out, err := w.c.Merge(context.Background(), pr, ours, "squash", true); err != nil || out.Action != ActionAutoMerge {
+		t.Fatalf("Merge = %+v, %v; want auto-merge", out, err)
+	}
+	must(t, w.sim.SetCheckRun(fullRepo, ours, githubsim.CheckRun{Name: "ci", Status: "in_progress"}))
+	must(t, w.sim.SetStatus(fullRepo, ours, githubsim.CommitStatus{Context: "security/scan", State: "pending", Creator: "scanner-bot"}))
+	must(t, w.sim.SetStatus(fullRepo, ours, githubsim.CommitStatus{Context: "lint", State: "failure", Creator: "lint-bot"}))
+	must(t, w.sim.SetCheckRun(fullRepo, ours, githubsim.CheckRun{Name: "docs", Conclusion: "success", App: "docs-app"}))
+	w.clock.onSleep = func(n int) {
+		if n == 2 {
+			_ = w.sim.SetCheckRun(fullRepo, ours, githubsim.CheckRun{Name: "ci", Conclusion: "timed_out", DetailsURL: "https://ci.example/run/9"})
+			_ = w.sim.SetStatus(fullRepo, ours, githubsim.CommitStatus{Context: "security/scan", State: "error", TargetURL: "https://scan.example/9", Creator: "scanner-bot"})
+		}
+	}
+	_, err := w.c.WaitMerged(context.Background(), pr, ours)
+	var cf *ChecksFailedError
+	if !errors.As(err, &cf) {
+		t.Fatalf("WaitMerged = %v; want a *ChecksFailedError", err)
+	}
+	if n := len(w.clock.Sleeps()); n != 2 {
+		t.Errorf("WaitMerged slept %d times; want 2 (the failure is seen at the next poll)", n)
+	}
+	msg := err.Error()
+	for _, s := range []string{"ci (timed_out) https://ci.example/run/9", "security/scan (error) https://scan.example/9", "pull request #1"} {
+		if !strings.Contains(msg, s) {
+			t.Errorf("error %q lacks %q", msg, s)
+		}
+	}
+	if strings.Contains(msg, "lint") || strings.Contains(msg, "docs") {
+		t.Errorf("error %q names a check that is not required or passed", msg)
+	}
+	if !strings.Contains(cf.Hint(), "stays open with auto-merge on") {
+		t.Errorf("hint %q", cf.Hint())
+	}
+	if logs := w.logs.text(); strings.Count(logs, "waiting for required checks: ci (in progress), security/scan (pending)") != 1 {
+		t.Errorf("logs want one status line naming the pending checks:\n%s", logs)
+	}
+	if p := w.pulls()[0]; p.State != "OPEN" || p.AutoMerge == "" {
+		t.Errorf("pull request %+v; want open with auto-merge on", p)
+	}
+}
+
+// Opening the pull request answered 5xx, though GitHub opened it: the retry
+// looks it up first and adopts it, so there is one pull request.
+func TestEnsurePRRetriesCreationIdempotently(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, protectedMain)
+	w.prBranch("1.1.0")
+	// GitHub opens it but the answer is lost in a 502 (a POST the transport does not retry).
+	w.sim.InjectFaults(githubsim.Fault{Status: 502, Match: "POST /repos/{owner}/{repo}/pulls", Applied: true})
+	pr := w.ensurePR("1.1.0")
+	if pr.Number != 1 || len(w.pulls()) != 1 {
+		t.Errorf("pull request %+v, %d pulls; want #1 and one pull request", pr, len(w.pulls()))
+	}
+}
+
+// FindPR reports the newest pull request of a branch in any state.
+func TestFindPRReportsMergedAndOpen(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, protectedMain)
+	info, err := w.c.FindPR(context.Background(), owner, repoName, "main", "gitops-promote/main/x")
+	if err != nil || info != nil {
+		t.Fatalf("FindPR = %+v, %v; want none", info, err)
+	}
+	ours := w.prBranch("1.1.0")
+	pr := w.ensurePR("1.1.0")
+	info, err = w.c.FindPR(context.Background(), owner, repoName, "main", pr.HeadRef)
+	if err != nil || info == nil || info.State != "open" || info.HeadSHA != ours || info.Number != 1 {
+		t.Fatalf("FindPR = %+v, %v; want #1 open at %s", info, err, ours)
+	}
+	must(t, w.sim.ClosePR(fullRepo, 1, "alice"))
+	info, err = w.c.FindPR(context.Background(), owner, repoName, "main", pr.HeadRef)
+	if err != nil || info == nil || info.State != "closed" {
+		t.Fatalf("FindPR = %+v, %v; want #1 closed", info, err)
+	}
+}
