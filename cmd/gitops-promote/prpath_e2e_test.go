@@ -263,19 +263,37 @@ func TestE2EMergeQueueWithDeleteBranchOnMerge(t *testing.T) {
 	}
 }
 
-// The git token works but the API refuses it: the run stops before the pull
-// request branch is pushed, so no branch is left behind.
+// The git token works but the API refuses it: at the lookup before the
+// push (nothing pushed), or when opening the pull request after the push
+// (the branch this run created is deleted). No branch is left behind.
 func TestE2EAPIRefusesTokenNoBranchLeft(t *testing.T) {
 	t.Parallel()
-	w := startWorld(t)
-	w.GitHub.InjectFaults(githubsim.Fault{Status: 401})
-	env, _, _ := runnerEnv(t, prInputs(w, userImage))
-	r := runBinary(t, env["GITHUB_WORKSPACE"], env, "run")
-	if r.code != 1 || !strings.Contains(r.stderr, "GitHub refused the token") {
-		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 saying GitHub refused the token", r.code, r.stderr)
-	}
-	prBranch := promote.PRBranch(sandbox.Branch, []string{userProd})
-	if h, err := w.Git.Head(w.Repo, prBranch); err == nil {
-		t.Errorf("branch %s was left behind at %s", prBranch, h)
+	for _, tc := range []struct {
+		name, route string
+		pushed      bool
+	}{
+		{"at the lookup", "GET /repos/{owner}/{repo}/pulls", false},
+		{"opening the pull request", "POST /repos/{owner}/{repo}/pulls", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := startWorld(t)
+			w.GitHub.InjectFaults(githubsim.Fault{Status: 401, Match: tc.route})
+			env, _, _ := runnerEnv(t, prInputs(w, userImage))
+			r := runBinary(t, env["GITHUB_WORKSPACE"], env, "run")
+			if r.code != 1 || !strings.Contains(r.stderr, "GitHub refused the token") {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit 1 saying GitHub refused the token", r.code, r.stderr)
+			}
+			prBranch := promote.PRBranch(sandbox.Branch, []string{userProd})
+			if h, err := w.Git.Head(w.Repo, prBranch); err == nil {
+				t.Errorf("branch %s was left behind at %s\n%s", prBranch, h, r.stdout)
+			}
+			if pulls, _ := w.GitHub.Pulls(w.Repo); len(pulls) != 0 {
+				t.Errorf("pull requests %+v, want none", pulls)
+			}
+			if pushed := strings.Contains(r.stdout, "pushed "); pushed != tc.pushed || (tc.pushed && !strings.Contains(r.stdout, "deleted branch "+prBranch)) {
+				t.Errorf("pushed %v (want %v), and a pushed branch must be deleted:\n%s", pushed, tc.pushed, r.stdout)
+			}
+		})
 	}
 }

@@ -195,6 +195,11 @@ func (a *githubAdapter) CommitOnBranch(ctx context.Context, s promote.CommitSpec
 	return sha, markGitHub(err)
 }
 
+// DeleteBranch makes the adapter a promote.BranchDeleter.
+func (a *githubAdapter) DeleteBranch(ctx context.Context, branch, sha string) error {
+	return a.c.DeleteBranch(ctx, a.owner, a.repo, branch, sha)
+}
+
 func markGitHub(err error) error {
 	var (
 		pe *github.ProtectedError
@@ -203,6 +208,8 @@ func markGitHub(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case github.Refused(err):
+		return promote.Mark(err, promote.ErrRefused)
 	case errors.Is(err, github.ErrStaleHead):
 		return promote.Mark(err, promote.ErrStaleData)
 	case errors.As(err, &pe):

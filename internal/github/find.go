@@ -77,3 +77,36 @@ func (c *Client) createIdempotent(ctx context.Context, spec PRSpec) (*gh.PullReq
 		}
 	}
 }
+
+// Refused reports whether GitHub refused the token or its permissions
+// (401, or a 403 that is not a rate limit) in err.
+func Refused(err error) bool {
+	var ae *authError
+	if errors.As(err, &ae) {
+		return true
+	}
+	var er *gh.ErrorResponse
+	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusForbidden
+}
+
+// DeleteBranch deletes branch when it is still at sha (read first, then
+// deleted: the REST API has no conditional delete). A branch that is gone
+// already, or that moved on, is left as it is.
+func (c *Client) DeleteBranch(ctx context.Context, owner, repo, branch, sha string) error {
+	head, err := c.BranchHead(ctx, owner, repo, branch)
+	if errors.Is(err, ErrBranchNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if head != sha {
+		c.logf("not deleting branch %s: it moved on to %.12s", branch, head)
+		return nil
+	}
+	if _, err := c.rest.Git.DeleteRef(ctx, owner, repo, "heads/"+branch); err != nil {
+		return apiError(fmt.Sprintf("deleting branch %q", branch), err)
+	}
+	c.logf("deleted branch %s (%.12s): GitHub refused the pull request", branch, sha)
+	return nil
+}

@@ -313,19 +313,22 @@ func (c *Client) WaitMerged(ctx context.Context, pr *PR, head string) (string, e
 		if err := c.stillMerging(pr, st, &sawQueue, &sawAuto); err != nil {
 			return "", c.explain(ctx, pr, err)
 		}
+		last = strings.ToLower(string(st.MergeStateStatus))
+		if st.IsInMergeQueue {
+			last = "in the merge queue"
+		}
 		if n := st.Commits.Nodes; len(n) > 0 && n[len(n)-1].Commit.StatusCheckRollup != nil && !st.IsInMergeQueue {
 			failed, pending := requiredChecks(n[len(n)-1].Commit.StatusCheckRollup.Contexts)
 			if len(failed) > 0 {
 				return "", &ChecksFailedError{Number: pr.Number, URL: pr.URL, Failed: failed}
 			}
-			if line := pendingLine(pending); line != "" && line != lastPending {
+			line := pendingLine(pending)
+			if line != "" && line != lastPending {
 				c.logf("pull request #%d: waiting for required checks: %s", pr.Number, line)
-				lastPending = line
 			}
-		}
-		last = strings.ToLower(string(st.MergeStateStatus))
-		if st.IsInMergeQueue {
-			last = "in the merge queue"
+			if lastPending = line; line != "" {
+				last += "; required checks still running: " + line
+			}
 		}
 		if !warned && st.State == githubv4.PullRequestStateOpen && !st.IsInMergeQueue && noChecks(st) &&
 			st.MergeStateStatus == githubv4.MergeStateStatusBlocked && c.clock.Now().Sub(start) >= c.checksWarnAfter {

@@ -22,6 +22,17 @@ import (
 // ErrBranchNotFound marks a Fetch of a branch that does not exist.
 var ErrBranchNotFound = errors.New("the branch does not exist")
 
+// ErrRefused marks a GitHub API error that refused the token or its
+// permissions (401, 403 that is not a rate limit).
+var ErrRefused = errors.New("GitHub refused the token")
+
+// BranchDeleter is offered by GitHub adapters that can delete a branch
+// still at sha: the pull request branch this run created, when GitHub then
+// refused to open its pull request.
+type BranchDeleter interface {
+	DeleteBranch(ctx context.Context, branch, sha string) error
+}
+
 // Trailers on every commit the tool makes on its pull request branch.
 const (
 	// TrailerKey names the promotion branch the commit was made for: the
@@ -263,9 +274,10 @@ func (l *lander) landPR(ctx context.Context) error {
 	}
 	l.res.PRBranch = prBranch
 	var all *kustomize.Result
+	created := false // this run created the branch (it did not exist)
 	done, err := l.attempt(ctx, branch, func() error {
 		var err error
-		all, err = l.putOnPRBranch(ctx, prBranch)
+		all, created, err = l.putOnPRBranch(ctx, prBranch)
 		return err
 	})
 	if done {
@@ -280,6 +292,11 @@ func (l *lander) landPR(ctx context.Context) error {
 	}
 	pr, err := l.p.gh.EnsurePR(ctx, PRSpec{Base: branch, Head: prBranch, Title: title, Body: body, Changes: all.Changes, Labels: l.cfg.PRLabels, Reviewers: l.cfg.PRReviewers})
 	if err != nil {
+		if d, ok := l.p.gh.(BranchDeleter); ok && created && errors.Is(err, ErrRefused) {
+			if derr := d.DeleteBranch(ctx, prBranch, l.res.CommitSHA); derr != nil {
+				l.p.logf("could not delete branch %s after GitHub refused the pull request: %v", prBranch, derr)
+			}
+		}
 		return fmt.Errorf("opening the pull request from %q to %q: %w", prBranch, branch, err)
 	}
 	l.pr = pr
@@ -306,12 +323,18 @@ func (l *lander) landPR(ctx context.Context) error {
 
 // putOnPRBranch makes one attempt: read the branch, rebuild it on the
 // current base with the pending values and ours, push with a lease. It
-// returns every change the pull request now holds.
-func (l *lander) putOnPRBranch(ctx context.Context, prBranch string) (*kustomize.Result, error) {
+// returns every change the pull request now holds, and whether the branch
+// was created by this push.
+func (l *lander) putOnPRBranch(ctx context.Context, prBranch string) (*kustomize.Result, bool, error) {
 	st, err := l.readPRBranch(ctx, l.res.Branch, prBranch)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
+	all, err := l.buildOnPRBranch(ctx, st, prBranch)
+	return all, err == nil && st.head == "", err
+}
+
+func (l *lander) buildOnPRBranch(ctx context.Context, st *prBranchState, prBranch string) (*kustomize.Result, error) {
 	want := desired(st.pending, l.edit.Changes)
 	all, err := replay(l.snap, want)
 	if err != nil {

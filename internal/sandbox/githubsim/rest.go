@@ -45,6 +45,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/git/ref/{ref...}", s.getRef)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/git/refs", s.createRef)
 	mux.HandleFunc("PATCH /repos/{owner}/{repo}/git/refs/{ref...}", s.updateRef)
+	mux.HandleFunc("DELETE /repos/{owner}/{repo}/git/refs/{ref...}", s.deleteRef)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls", s.listPulls)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/pulls", s.createPull)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}", s.getPull)
@@ -219,6 +220,30 @@ func (s *Server) updateRef(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.refJSON(repo, ref, in.SHA))
+}
+
+func (s *Server) deleteRef(w http.ResponseWriter, r *http.Request) {
+	const doc = docsBase + "/git/refs#delete-a-reference"
+	repo, ok := s.repoFor(w, r, doc)
+	if !ok {
+		return
+	}
+	defer s.mu.Unlock()
+	ref := "refs/" + r.PathValue("ref")
+	old := repo.git.resolve(r.Context(), ref)
+	if old == "" {
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{Message: "Reference does not exist", DocumentationURL: doc, Status: "422"})
+		return
+	}
+	if branch, ok := strings.CutPrefix(ref, "refs/heads/"); ok && repo.protected(branch) {
+		s.refuseProtected(w, repo, branch, doc)
+		return
+	}
+	if err := repo.git.deleteRef(r.Context(), ref, old); err != nil {
+		writeJSON(w, http.StatusConflict, apiError{Message: "Reference cannot be deleted", DocumentationURL: doc, Status: "409"})
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func ts(t time.Time) any {
