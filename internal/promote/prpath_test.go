@@ -130,3 +130,36 @@ func TestPullRequestForeignBranchRefused(t *testing.T) {
 		t.Errorf("the branch moved or %d pushes happened", r.pushes)
 	}
 }
+
+// Through the API, a run that joins the pending pull request commits on top
+// of its head (expectedHeadOid is the lease) with both images.
+func TestPullRequestsAccumulateThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	r := newFakeRemote(t, "main")
+	gh := &fakeGitHub{r: r}
+	api := func(images ...string) (*Result, error) {
+		cfg := testConfig(func(c *config.Config) {
+			c.Mode, c.Images, c.WaitForMerge, c.CommitMethod = config.ModePullRequest, images, false, config.CommitAPI
+		})
+		return New(r, WithRetry(fastRetry), WithGitHub(gh)).Run(context.Background(), cfg)
+	}
+	first, err := api("ghcr.io/acme/user-service:1.4.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := api("ghcr.io/acme/sidecar:2.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.commits[r.branches[res.PRBranch]]
+	if c.parent != first.CommitSHA {
+		t.Errorf("the joining commit's parent is %s, want the pending head %s", short(c.parent), short(first.CommitSHA))
+	}
+	file := string(c.files[prodUser])
+	if !strings.Contains(file, `newTag: "1.4.2"`) || !strings.Contains(file, "ghcr.io/acme/sidecar") {
+		t.Errorf("pull request head:\n%s\nwant both images", file)
+	}
+	if !strings.Contains(c.msg, TrailerChange+": ghcr.io/acme/user-service ghcr.io/acme/user-service:1.4.2 "+prodUser) {
+		t.Errorf("commit message lacks the first run's change trailer:\n%s", c.msg)
+	}
+}
