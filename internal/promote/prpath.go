@@ -181,11 +181,19 @@ func (l *lander) readPRBranch(ctx context.Context, base, branch string) (*prBran
 		return nil, err
 	}
 	key, recorded, changes := parseTrailers(msg)
+	finished := st.pr != nil && st.pr.HeadSHA == st.head && st.pr.State != "open"
+	if key != branch && finished {
+		// The last head of a merged or closed pull request (made before these
+		// markers, say): its commits stay with that pull request, so reusing
+		// the branch loses nothing.
+		st.ours = true
+		return st, nil
+	}
 	if key != branch {
 		return nil, &ForeignBranchError{Branch: branch, Commit: st.head, Subject: subjectOf(msg), named: l.cfg.PRBranch != ""}
 	}
 	st.ours, st.base = true, recorded
-	if st.pr == nil || st.pr.HeadSHA != st.head || st.pr.State == "open" {
+	if !finished {
 		// Open, or pushed by a run that has not opened its pull request yet.
 		st.pending = changes
 	}

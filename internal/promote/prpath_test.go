@@ -163,3 +163,40 @@ func TestPullRequestsAccumulateThroughTheAPI(t *testing.T) {
 		t.Errorf("commit message lacks the first run's change trailer:\n%s", c.msg)
 	}
 }
+
+// fakeFinder adds FindPR to the fake GitHub: the newest pull request of a
+// branch as a test sets it.
+type fakeFinder struct {
+	*fakeGitHub
+	info *PRInfo
+}
+
+func (f fakeFinder) FindPR(context.Context, string, string) (*PRInfo, error) { return f.info, nil }
+
+// A branch whose head has no marker but is the last head of a merged pull
+// request (left by an older version, say) is reused: nothing is lost, and
+// its old values are not replayed.
+func TestPullRequestBranchOfAMergedPRIsReused(t *testing.T) {
+	t.Parallel()
+	r := newFakeRemote(t, "main")
+	prBranch := PRBranch("main", []string{"apps/user-service/overlays/production"})
+	old := r.commitOn("main", func(map[string][]byte) {})
+	r.branches[prBranch] = old
+	gh := fakeFinder{fakeGitHub: &fakeGitHub{r: r}, info: &PRInfo{Number: 3, State: "merged", HeadSHA: old}}
+	cfg := testConfig(func(c *config.Config) { c.Mode, c.WaitForMerge = config.ModePullRequest, false })
+	res, err := New(r, WithRetry(fastRetry), WithGitHub(gh)).Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if r.branches[prBranch] != res.CommitSHA || r.commits[res.CommitSHA].parent != r.branches["main"] {
+		t.Errorf("the branch was not rebuilt on main with our commit")
+	}
+	// The same head while its pull request is still open is someone's: refused.
+	r.branches[prBranch] = old
+	gh.info.State = "open"
+	_, err = New(r, WithRetry(fastRetry), WithGitHub(gh)).Run(context.Background(), cfg)
+	var fe *ForeignBranchError
+	if !errors.As(err, &fe) || fe.BadInput() {
+		t.Errorf("Run error %v; want a *ForeignBranchError (not bad input: the branch is the generated one)", err)
+	}
+}
