@@ -159,7 +159,7 @@ func (l *lander) readPRBranch(ctx context.Context, base, branch string) (*prBran
 	if f, ok := l.p.gh.(PRFinder); ok {
 		pr, err := f.FindPR(ctx, base, branch)
 		if err != nil {
-			return nil, fmt.Errorf("looking up the pull request from %q: %w", branch, err)
+			return nil, err // the adapter's error names the branch already
 		}
 		st.pr = pr
 	}
@@ -305,7 +305,7 @@ func (l *lander) landPR(ctx context.Context) error {
 				l.p.logf("could not delete branch %s after GitHub refused the pull request: %v", prBranch, derr)
 			}
 		}
-		return fmt.Errorf("opening the pull request from %q to %q: %w", prBranch, branch, err)
+		return err // the adapter's error names the pull request or the branch already
 	}
 	l.pr = pr
 	l.res.PullRequestNumber, l.res.PullRequestURL = pr.Number, pr.URL
@@ -320,7 +320,7 @@ func (l *lander) landPR(ctx context.Context) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("merging pull request #%d: %w", pr.Number, err)
+		return err // the adapter's error names the pull request already
 	}
 	if out.Merged {
 		l.res.Merged, l.res.Revision = true, out.SHA
