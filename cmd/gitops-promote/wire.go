@@ -132,7 +132,7 @@ func (a *githubAdapter) FindPR(ctx context.Context, base, head string) (*promote
 func (a *githubAdapter) EnsurePR(ctx context.Context, s promote.PRSpec) (*promote.PR, error) {
 	spec := github.PRSpec{
 		Owner: a.owner, Repo: a.repo, Base: s.Base, Head: s.Head,
-		Title: s.Title, Body: a.body(s), Labels: s.Labels, Reviewers: s.Reviewers,
+		Title: s.Title, Body: a.body(s), Labels: s.Labels, Reviewers: s.Reviewers, HeadSHA: s.HeadSHA,
 	}
 	if f, ok := a.found[s.Head]; ok {
 		spec.LookedUp, spec.Found = true, f

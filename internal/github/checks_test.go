@@ -95,3 +95,22 @@ func TestFindPRReportsMergedAndOpen(t *testing.T) {
 		t.Fatalf("FindPR = %+v, %v; want #1 closed", info, err)
 	}
 }
+
+// A run whose lookup found no open pull request, though another run opened
+// one with our head and GitHub merged it meanwhile: EnsurePR adopts that
+// merged pull request instead of opening a second one.
+func TestEnsurePRAdoptsTheMergedPullRequestOfOurHead(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, protectedMain)
+	ours := w.prBranch("1.1.0")
+	pr := w.ensurePR("1.1.0")
+	must(t, w.sim.SetChecksPassing(fullRepo, true))
+	if _, err := w.c.Merge(context.Background(), pr, ours, "squash", true); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.c.EnsurePR(context.Background(), PRSpec{Owner: owner, Repo: repoName, Base: "main", Head: pr.HeadRef,
+		Title: "t", Body: "b", LookedUp: true, HeadSHA: ours})
+	if err != nil || got.Number != 1 || len(w.pulls()) != 1 || w.pulls()[0].State != "MERGED" {
+		t.Errorf("EnsurePR = %+v, %v; pulls %+v; want the merged #1 adopted", got, err, w.pulls())
+	}
+}

@@ -20,10 +20,12 @@ type PRSpec struct {
 	Labels      []string
 	Reviewers   []string // user logins
 	// LookedUp says FindPR was just asked for this head and base, and Found
-	// is its answer: EnsurePR then adopts an open one, or opens one, without
-	// listing again.
+	// is its answer: EnsurePR then adopts an open one without listing again.
 	LookedUp bool
 	Found    *PRInfo
+	// HeadSHA is our commit on Head: a pull request (in any state) whose
+	// head it is, is ours already and adopted, not opened a second time.
+	HeadSHA string
 }
 
 // PR is an open pull request.
@@ -64,9 +66,20 @@ func (c *Client) EnsurePR(ctx context.Context, spec PRSpec) (*PR, error) {
 	}
 	var existing *gh.PullRequest
 	var err error
-	if f := spec.Found; spec.LookedUp && f != nil && f.State == "open" && f.pr != nil {
+	switch f := spec.Found; {
+	case spec.LookedUp && f != nil && f.State == "open" && f.pr != nil:
 		existing = f.pr
-	} else if !spec.LookedUp {
+	case spec.HeadSHA != "":
+		// Look (again) in any state: another run may have opened the pull
+		// request since, or GitHub may even have merged our head already.
+		info, err := c.FindPR(ctx, spec.Owner, spec.Repo, spec.Base, spec.Head)
+		if err != nil {
+			return nil, err
+		}
+		if info != nil && (info.State == "open" || info.HeadSHA == spec.HeadSHA) {
+			existing = info.pr
+		}
+	case !spec.LookedUp:
 		if existing, err = c.findOpenPR(ctx, spec); err != nil {
 			return nil, err
 		}
@@ -89,6 +102,10 @@ func (c *Client) EnsurePR(ctx context.Context, spec PRSpec) (*PR, error) {
 	}
 	pr := &PR{Owner: spec.Owner, Repo: spec.Repo, Number: existing.GetNumber(), URL: existing.GetHTMLURL(),
 		NodeID: existing.GetNodeID(), HeadRef: spec.Head, BaseRef: spec.Base, Created: created}
+	if existing.GetState() != "open" {
+		c.logf("pull request #%d already has our commit %.12s (%s)", pr.Number, spec.HeadSHA, existing.GetState())
+		return pr, nil
+	}
 	if created {
 		c.logf("opened pull request #%d: %s", pr.Number, pr.URL)
 	} else {

@@ -298,7 +298,7 @@ func (l *lander) landPR(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pr, err := l.p.gh.EnsurePR(ctx, PRSpec{Base: branch, Head: prBranch, Title: title, Body: body, Changes: all.Changes, Labels: l.cfg.PRLabels, Reviewers: l.cfg.PRReviewers})
+	pr, err := l.p.gh.EnsurePR(ctx, PRSpec{Base: branch, Head: prBranch, Title: title, Body: body, Changes: all.Changes, Labels: l.cfg.PRLabels, Reviewers: l.cfg.PRReviewers, HeadSHA: l.res.CommitSHA})
 	if err != nil {
 		if d, ok := l.p.gh.(BranchDeleter); ok && created && errors.Is(err, ErrRefused) {
 			if derr := d.DeleteBranch(ctx, prBranch, l.res.CommitSHA); derr != nil {
