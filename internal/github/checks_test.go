@@ -114,3 +114,30 @@ func TestEnsurePRAdoptsTheMergedPullRequestOfOurHead(t *testing.T) {
 		t.Errorf("EnsurePR = %+v, %v; pulls %+v; want the merged #1 adopted", got, err, w.pulls())
 	}
 }
+
+// Our commit was replaced on the branch by a later run's push, and GitHub
+// merged that head before we asked: EnsurePR adopts the merged pull request
+// (the caller then judges its head). With our commit still on the branch, a
+// finished pull request is not ours: a new one is opened.
+func TestEnsurePRAfterALaterPushMerged(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, protectedMain)
+	ours := w.prBranch("1.1.0")
+	pr := w.ensurePR("1.1.0")
+	theirs := w.prBranch("1.2.0")
+	must(t, w.sim.SetChecksPassing(fullRepo, true))
+	if _, err := w.c.Merge(context.Background(), pr, theirs, "squash", true); err != nil {
+		t.Fatal(err)
+	}
+	spec := PRSpec{Owner: owner, Repo: repoName, Base: "main", Head: pr.HeadRef, Title: "t", Body: "b", LookedUp: true, HeadSHA: ours}
+	got, err := w.c.EnsurePR(context.Background(), spec)
+	if err != nil || got.Number != 1 || len(w.pulls()) != 1 {
+		t.Fatalf("EnsurePR = %+v, %v; pulls %+v; want the merged #1 adopted", got, err, w.pulls())
+	}
+	again := w.prBranch("1.3.0") // a new promotion on the branch after the merge
+	spec.HeadSHA = again
+	got, err = w.c.EnsurePR(context.Background(), spec)
+	if err != nil || got.Number != 2 || !got.Created {
+		t.Errorf("EnsurePR = %+v, %v; want a new pull request #2 for the commit on the branch", got, err)
+	}
+}

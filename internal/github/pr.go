@@ -76,8 +76,8 @@ func (c *Client) EnsurePR(ctx context.Context, spec PRSpec) (*PR, error) {
 		if err != nil {
 			return nil, err
 		}
-		if info != nil && (info.State == "open" || info.HeadSHA == spec.HeadSHA) {
-			existing = info.pr
+		if existing, err = c.adoptable(ctx, spec, info); err != nil {
+			return nil, err
 		}
 	case !spec.LookedUp:
 		if existing, err = c.findOpenPR(ctx, spec); err != nil {
@@ -122,6 +122,28 @@ func (c *Client) EnsurePR(ctx context.Context, spec PRSpec) (*PR, error) {
 		return nil, err
 	}
 	return pr, nil
+}
+
+// adoptable returns the pull request of our head from a lookup in any
+// state: an open one; a finished one whose head is our commit; or a
+// finished one whose head came after ours (a later run's push replaced our
+// commit on the branch and that pull request merged it). A finished pull
+// request while the branch still holds our commit is not ours: nil, open one.
+func (c *Client) adoptable(ctx context.Context, spec PRSpec, info *PRInfo) (*gh.PullRequest, error) {
+	switch {
+	case info == nil:
+		return nil, nil
+	case info.State == "open" || info.HeadSHA == spec.HeadSHA:
+		return info.pr, nil
+	}
+	head, err := c.BranchHead(ctx, spec.Owner, spec.Repo, spec.Head)
+	if err != nil && !errors.Is(err, ErrBranchNotFound) {
+		return nil, err
+	}
+	if head == spec.HeadSHA {
+		return nil, nil
+	}
+	return info.pr, nil
 }
 
 func (c *Client) findOpenPR(ctx context.Context, spec PRSpec) (*gh.PullRequest, error) {
