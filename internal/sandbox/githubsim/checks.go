@@ -3,6 +3,7 @@ package githubsim
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -198,7 +199,7 @@ func (s *Server) CommitAs(repo, branch, login, msg string, files map[string]stri
 			return fmt.Errorf("branch %q does not exist", branch)
 		}
 		var changes []fileChange
-		for _, p := range slices.Sorted(mapsKeys(files)) {
+		for _, p := range slices.Sorted(maps.Keys(files)) {
 			changes = append(changes, fileChange{path: p, content: []byte(files[p])})
 		}
 		tree, err := r.git.applyChanges(ctx, head, changes)
@@ -212,16 +213,6 @@ func (s *Server) CommitAs(repo, branch, login, msg string, files map[string]stri
 		return r.git.updateRef(ctx, ref, sha, head)
 	})
 	return sha, err
-}
-
-func mapsKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func (s *Server) addStatus(r *repoState, sha string, st CommitStatus) (*statusRec, error) {
@@ -434,8 +425,6 @@ func (c *rollupContextConn) Nodes() *[]*rollupContextResolver { return &c.nodes 
 func (c *rollupContextConn) TotalCount() int32                { return int32(len(c.nodes)) }
 
 type rollupContextResolver struct {
-	s        *Server
-	r        *repoState
 	it       checkItem
 	required bool
 }

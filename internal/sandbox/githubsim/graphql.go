@@ -362,7 +362,7 @@ func (r *rollupResolver) Contexts(args struct {
 	conn := &rollupContextConn{}
 	for _, it := range items {
 		req := r.pr != nil && r.r.protected(r.pr.base) && r.r.required(it.name())
-		conn.nodes = append(conn.nodes, &rollupContextResolver{s: r.s, r: r.r, it: it, required: req})
+		conn.nodes = append(conn.nodes, &rollupContextResolver{it: it, required: req})
 	}
 	if args.First != nil && int(*args.First) < len(conn.nodes) {
 		conn.nodes = conn.nodes[:*args.First]
