@@ -230,8 +230,10 @@ func TestE2EForeignPRBranchRefused(t *testing.T) {
 	}
 }
 
-// Delete-branch-on-merge on and a merge queue: the run still merges and is
-// confirmed in Argo CD, and the branch is gone afterwards.
+// Delete-branch-on-merge on and a merge queue, two runs into one pull
+// request: both still merge and are confirmed in Argo CD with the one merge
+// commit, and the branch is gone afterwards (so the earlier run judges the
+// merged head by what landed).
 func TestE2EMergeQueueWithDeleteBranchOnMerge(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -247,19 +249,43 @@ func TestE2EMergeQueueWithDeleteBranchOnMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Close)
-	passChecksOnAutoMerge(t, w)
-	env, out, _ := runnerEnv(t, worldInputs(w, "user-service-production"))
-	r := runBinary(t, env["GITHUB_WORKSPACE"], env, "run")
-	if r.code != 0 {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	prBranch := promote.PRBranch(sandbox.Branch, []string{userProd})
+	images := []string{userImage, "ghcr.io/acme/sidecar:2.0.0"}
+	var outs []string
+	var dones []<-chan runResult
+	for _, img := range images {
+		in := worldInputs(w, "user-service-production")
+		in["images"] = img
+		env, out, _ := runnerEnv(t, in)
+		outs = append(outs, out)
+		dones = append(dones, startBinary(t, env, "run"))
+	}
+	waitFor(t, "both images are on the pull request branch", func() bool {
+		file, err := w.Git.Git(t.Context(), w.Repo, "show", prBranch+":"+userProd+"/kustomization.yaml")
+		return err == nil && strings.Contains(file, `newTag: "1.4.2"`) && strings.Contains(file, "ghcr.io/acme/sidecar")
+	})
+	if err := w.GitHub.SetChecksPassing(w.Repo, true); err != nil {
+		t.Fatal(err)
+	}
+	var results []runResult
+	for _, d := range dones {
+		results = append(results, <-d)
 	}
 	head, _ := w.Git.Head(w.Repo, "main")
-	if got := readOutputs(t, out); got["merged"] != "true" || got["revision"] != head || got["deployed"] != "true" {
-		t.Errorf("outputs %v; want merged as %s and deployed", got, head)
+	for i, r := range results {
+		if r.code != 0 {
+			t.Errorf("run %d: exit %d\nstdout:\n%s\nstderr:\n%s", i, r.code, r.stdout, r.stderr)
+			continue
+		}
+		if got := readOutputs(t, outs[i]); got["merged"] != "true" || got["revision"] != head || got["deployed"] != "true" {
+			t.Errorf("run %d outputs %v; want merged as %s and deployed", i, got, head)
+		}
 	}
-	prBranch := promote.PRBranch(sandbox.Branch, []string{userProd})
 	if h, err := w.Git.Head(w.Repo, prBranch); err == nil {
 		t.Errorf("branch %s is still there at %s after the merge", prBranch, h)
+	}
+	if pulls, _ := w.GitHub.Pulls(w.Repo); len(pulls) != 1 || pulls[0].State != "MERGED" {
+		t.Errorf("pull requests %+v; want one, merged", pulls)
 	}
 }
 

@@ -3,7 +3,9 @@ package github
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gitops-promote/gitops-promote/internal/sandbox/githubsim"
@@ -139,5 +141,59 @@ func TestEnsurePRAfterALaterPushMerged(t *testing.T) {
 	got, err = w.c.EnsurePR(context.Background(), spec)
 	if err != nil || got.Number != 2 || !got.Created {
 		t.Errorf("EnsurePR = %+v, %v; want a new pull request #2 for the commit on the branch", got, err)
+	}
+}
+
+// hookTransport runs after, once, after the first GraphQL answer that comes
+// once after is set.
+type hookTransport struct {
+	mu    sync.Mutex
+	after func()
+}
+
+func (h *hookTransport) arm(after func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.after = after
+}
+
+func (h *hookTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil && strings.HasSuffix(req.URL.Path, "/graphql") {
+		h.mu.Lock()
+		after := h.after
+		h.after = nil
+		h.mu.Unlock()
+		if after != nil {
+			after()
+		}
+	}
+	return resp, err
+}
+
+// GitHub merges the pull request between Merge's read and its request (the
+// checks passed meanwhile): the merge that happened is the answer, not
+// "Pull request is already merged".
+func TestMergeWhenGitHubMergedMeanwhile(t *testing.T) {
+	t.Parallel()
+	hook := &hookTransport{}
+	w := newWorld(t, protectedMain, WithHTTPClient(&http.Client{Transport: hook}))
+	ours := w.prBranch("1.1.0")
+	pr := w.ensurePR("1.1.0")
+	hook.arm(func() {
+		must(t, w.sim.SetChecksPassing(fullRepo, true))
+		req, _ := http.NewRequest(http.MethodPut, w.sim.URL()+"/repos/acme/config/pulls/1/merge", strings.NewReader(`{"merge_method":"squash"}`))
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("merging behind Merge's back: %v %v", resp, err)
+		}
+		if resp != nil {
+			resp.Body.Close()
+		}
+	})
+	out, err := w.c.Merge(context.Background(), pr, ours, "squash", true)
+	if err != nil || out.Action != ActionMerged || out.MergeCommit != w.head("main") {
+		t.Errorf("Merge = %+v, %v; want merged as main's head %s", out, err, w.head("main"))
 	}
 }

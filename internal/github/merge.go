@@ -99,6 +99,28 @@ func (c *Client) Merge(ctx context.Context, pr *PR, head, method string, autoMer
 	if head == "" {
 		return nil, &inputError{msg: fmt.Sprintf("merging pull request #%d: the expected head commit is required", pr.Number)}
 	}
+	out, err := c.ask(ctx, pr, head, m)
+	var ge *GraphQLError
+	if err == nil || !errors.As(err, &ge) || !ge.Contains("is already merged") {
+		return out, err
+	}
+	// GitHub merged it between our read and our request (the checks passed,
+	// the queue ran): what merged is the answer.
+	_, _, st, rerr := c.readForMerge(ctx, pr)
+	switch {
+	case rerr != nil:
+		return nil, err
+	case string(st.HeadRefOid) != head:
+		return nil, superseded(pr, head, string(st.HeadRefOid))
+	case st.Merged:
+		c.logf("pull request #%d merged meanwhile as %.12s", pr.Number, mergeOid(st))
+		return &MergeOutcome{Action: ActionMerged, Method: string(m), MergeCommit: mergeOid(st)}, nil
+	}
+	return nil, err
+}
+
+// ask reads the pull request and asks GitHub to merge it the way its state allows.
+func (c *Client) ask(ctx context.Context, pr *PR, head string, m githubv4.PullRequestMergeMethod) (*MergeOutcome, error) {
 	allowed, queue, st, err := c.readForMerge(ctx, pr)
 	if err != nil {
 		return nil, err
