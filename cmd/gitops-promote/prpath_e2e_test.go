@@ -168,11 +168,12 @@ func TestE2EFailedRequiredCheckEndsTheWait(t *testing.T) {
 	if err := w.GitHub.SetStatus(w.Repo, head, githubsim.CommitStatus{Context: "lint", State: "success", Creator: "lint-bot"}); err != nil {
 		t.Fatal(err)
 	}
-	w.GitHub.ResetRequests()
 	const details = "https://ci.example/acme/config/runs/77"
 	if err := w.GitHub.SetCheckRun(w.Repo, head, githubsim.CheckRun{Name: "ci", Conclusion: "failure", DetailsURL: details}); err != nil {
 		t.Fatal(err)
 	}
+	// Counted from here, every poll started after the failure: the first must end the wait.
+	w.GitHub.ResetRequests()
 	r := <-done
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
