@@ -74,6 +74,9 @@ type PRSpec struct {
 	Changes   []kustomize.Change
 	Labels    []string
 	Reviewers []string
+	// HeadSHA is our commit on Head (a pull request whose head it is, merged
+	// meanwhile, say, is adopted rather than opened again).
+	HeadSHA string
 }
 
 // PR is an open pull request.

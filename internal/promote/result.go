@@ -46,6 +46,7 @@ type Result struct {
 	Revision          string             // output revision: the commit on branch the puller must apply
 	Deployed          bool               // output deployed
 	Changes           []kustomize.Change // output changes
+	Superseded        bool               // output superseded: a later run's value of one of our images won
 
 	Branch   string               // the target branch, resolved
 	PRBranch string               // the pull request branch, when one was used
@@ -56,6 +57,8 @@ type Result struct {
 	Attempts int                  // landing attempts
 	DryRun   bool
 	Timings  []Timing
+	// Replacements name the values that superseded ours, and where.
+	Replacements []Replacement
 }
 
 // Output is one step output: name as in DESIGN.md, value as a string.
@@ -80,6 +83,7 @@ func (r *Result) Outputs() []Output {
 		{"revision", r.Revision},
 		{"deployed", strconv.FormatBool(r.Deployed)},
 		{"changes", string(r.changesJSON())},
+		{"superseded", strconv.FormatBool(r.Superseded)},
 	}
 }
 
@@ -112,5 +116,6 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 		Revision          string          `json:"revision"`
 		Deployed          bool            `json:"deployed"`
 		Changes           json.RawMessage `json:"changes"`
-	}{r.Changed, r.LandedBy, r.CommitSHA, num, r.PullRequestURL, r.Merged, r.Revision, r.Deployed, r.changesJSON()})
+		Superseded        bool            `json:"superseded"`
+	}{r.Changed, r.LandedBy, r.CommitSHA, num, r.PullRequestURL, r.Merged, r.Revision, r.Deployed, r.changesJSON(), r.Superseded})
 }
