@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +34,10 @@ type CheckRun struct {
 	App        string // the app's slug ("github-actions" when empty)
 }
 
+// statusRec and runRec are the simulator's one record of a commit status
+// and of a check run, kept per repository and SHA (repoState.statuses,
+// repoState.runs): the REST endpoints, the required-check rollup and both
+// GraphQL shapes (statusCheckRollup, Commit.status/checkSuites) read them.
 type statusRec struct {
 	CommitStatus
 	id      int
@@ -46,6 +48,7 @@ type runRec struct {
 	CheckRun
 	id                 int
 	started, completed time.Time
+	title, summary     string // output, as given to POST /check-runs
 }
 
 // passingConclusions are the check run conclusions a required check may
@@ -170,7 +173,7 @@ func (s *Server) SetStatus(repo, sha string, st CommitStatus) error {
 // name; it may let auto-merge or the merge queue go on.
 func (s *Server) SetCheckRun(repo, sha string, cr CheckRun) error {
 	return s.withRepo(repo, func(r *repoState) error {
-		s.addRun(r, sha, cr)
+		s.addRun(r, sha, cr, true)
 		s.settle(context.Background(), r, true)
 		return nil
 	})
@@ -217,7 +220,7 @@ func (s *Server) CommitAs(repo, branch, login, msg string, files map[string]stri
 
 func (s *Server) addStatus(r *repoState, sha string, st CommitStatus) (*statusRec, error) {
 	if !slices.Contains([]string{"error", "failure", "pending", "success"}, st.State) {
-		return nil, fmt.Errorf("state %q is not one of error, failure, pending, success", st.State)
+		return nil, fmt.Errorf("state %q is not included in the list (error, failure, pending, success)", st.State)
 	}
 	if st.Context == "" {
 		st.Context = "default"
@@ -234,7 +237,11 @@ func (s *Server) addStatus(r *repoState, sha string, st CommitStatus) (*statusRe
 	return rec, nil
 }
 
-func (s *Server) addRun(r *repoState, sha string, cr CheckRun) *runRec {
+// addRun records a check run on sha. With update, the app's run of that
+// name is changed in place, as the app would with PATCH
+// /check-runs/{id}; otherwise a new run is added, as POST /check-runs (a
+// re-run) does.
+func (s *Server) addRun(r *repoState, sha string, cr CheckRun, update bool) *runRec {
 	if cr.App == "" {
 		cr.App = "github-actions"
 	}
@@ -248,13 +255,15 @@ func (s *Server) addRun(r *repoState, sha string, cr CheckRun) *runRec {
 		r.runs = map[string][]*runRec{}
 	}
 	now := s.now()
-	for _, rr := range r.runs[sha] {
-		if rr.Name == cr.Name && rr.App == cr.App {
-			rr.CheckRun = cr
-			if cr.Status == "completed" {
-				rr.completed = now
+	if update {
+		for _, rr := range r.runs[sha] {
+			if rr.Name == cr.Name && rr.App == cr.App {
+				rr.CheckRun = cr
+				if cr.Status == "completed" {
+					rr.completed = now
+				}
+				return rr
 			}
-			return rr
 		}
 	}
 	s.nextID++
@@ -266,155 +275,34 @@ func (s *Server) addRun(r *repoState, sha string, cr CheckRun) *runRec {
 	return rec
 }
 
-func (s *Server) statusJSON(r *repoState, sha string, st *statusRec) map[string]any {
-	return map[string]any{
-		"url": s.srv.URL + "/repos/" + r.fullName() + "/statuses/" + sha, "avatar_url": nil,
-		"id": st.id, "node_id": fmt.Sprintf("SC_sim%d", st.id), "state": st.State,
-		"description": optNull(st.Description), "target_url": optNull(st.TargetURL), "context": st.Context,
-		"created_at": ts(st.created), "updated_at": ts(st.created),
-		"creator": map[string]any{"login": st.Creator, "type": "User"},
-	}
-}
-
-func (s *Server) runJSON(r *repoState, sha string, rr *runRec) map[string]any {
-	var conclusion any
-	if rr.Conclusion != "" {
-		conclusion = rr.Conclusion
-	}
-	return map[string]any{
-		"id": rr.id, "node_id": fmt.Sprintf("CR_sim%d", rr.id), "head_sha": sha, "external_id": "",
-		"url":         s.srv.URL + "/repos/" + r.fullName() + "/check-runs/" + strconv.Itoa(rr.id),
-		"html_url":    s.htmlBase() + "/" + r.fullName() + "/runs/" + strconv.Itoa(rr.id),
-		"details_url": optNull(rr.DetailsURL), "status": rr.Status, "conclusion": conclusion,
-		"started_at": ts(rr.started), "completed_at": ts(rr.completed), "name": rr.Name,
-		"output":        map[string]any{"title": nil, "summary": nil, "text": nil, "annotations_count": 0},
-		"app":           map[string]any{"slug": rr.App, "name": rr.App},
-		"pull_requests": []any{},
-	}
-}
-
-func optNull(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// createStatus answers POST /repos/{o}/{r}/statuses/{sha}.
-func (s *Server) createStatus(w http.ResponseWriter, req *http.Request) {
-	const doc = docsBase + "/commits/statuses#create-a-commit-status"
-	r, ok := s.repoFor(w, req, doc)
-	if !ok {
-		return
-	}
-	defer s.mu.Unlock()
-	var in struct {
-		State       string `json:"state"`
-		TargetURL   string `json:"target_url"`
-		Description string `json:"description"`
-		Context     string `json:"context"`
-	}
-	if !decode(w, req, &in) {
-		return
-	}
-	sha := r.git.resolve(req.Context(), req.PathValue("sha"))
-	if sha == "" {
-		writeJSON(w, http.StatusUnprocessableEntity, apiError{Message: "No commit found for SHA: " + req.PathValue("sha"), DocumentationURL: doc, Status: "422"})
-		return
-	}
-	rec, err := s.addStatus(r, sha, CommitStatus{Context: in.Context, State: in.State, TargetURL: in.TargetURL, Description: in.Description})
-	if err != nil {
-		writeJSON(w, http.StatusUnprocessableEntity, apiError{Message: "Validation Failed", Errors: []fieldError{{Resource: "Status", Field: "state", Code: "custom", Message: err.Error()}}, DocumentationURL: doc, Status: "422"})
-		return
-	}
-	s.settle(req.Context(), r, true)
-	writeJSON(w, http.StatusCreated, s.statusJSON(r, sha, rec))
-}
-
-// combinedStatus answers GET /repos/{o}/{r}/commits/{ref}/status: the
-// newest status per context and their combined state.
-func (s *Server) combinedStatus(w http.ResponseWriter, req *http.Request) {
-	const doc = docsBase + "/commits/statuses#get-the-combined-status-for-a-specific-reference"
-	r, ok := s.repoFor(w, req, doc)
-	if !ok {
-		return
-	}
-	defer s.mu.Unlock()
-	sha := r.git.resolve(req.Context(), req.PathValue("ref"))
-	if sha == "" {
-		notFound(w, doc)
-		return
-	}
-	statuses := []map[string]any{}
-	state := "pending"
-	var items []checkItem
+// latestStatuses is the newest status of each context on sha, newest first.
+func (r *repoState) latestStatuses(sha string) []*statusRec {
+	var out []*statusRec
 	for _, it := range r.items(sha) {
 		if it.status != nil {
-			items = append(items, it)
-			statuses = append(statuses, s.statusJSON(r, sha, it.status))
+			out = append(out, it.status)
 		}
 	}
-	if len(items) > 0 {
-		state = strings.ToLower(rollupOf(items))
-		if state == "error" {
-			state = "failure"
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"state": state, "statuses": statuses, "sha": sha, "total_count": len(statuses),
-		"repository": s.repoJSON(r), "commit_url": s.srv.URL + "/repos/" + r.fullName() + "/commits/" + sha,
-		"url": s.srv.URL + "/repos/" + r.fullName() + "/commits/" + sha + "/status",
-	})
+	return out
 }
 
-// listStatuses answers GET /repos/{o}/{r}/commits/{ref}/statuses, newest first.
-func (s *Server) listStatuses(w http.ResponseWriter, req *http.Request) {
-	const doc = docsBase + "/commits/statuses#list-commit-statuses-for-a-reference"
-	r, ok := s.repoFor(w, req, doc)
-	if !ok {
-		return
+// combinedState is GitHub's combined status over the latest statuses:
+// failure if one is error or failure, else pending if one is pending or
+// there is none, else success.
+func combinedState(latest []*statusRec) string {
+	state := "success"
+	if len(latest) == 0 {
+		state = "pending"
 	}
-	defer s.mu.Unlock()
-	sha := r.git.resolve(req.Context(), req.PathValue("ref"))
-	if sha == "" {
-		notFound(w, doc)
-		return
-	}
-	out := []map[string]any{}
-	sts := r.statuses[sha]
-	for i := len(sts) - 1; i >= 0; i-- {
-		out = append(out, s.statusJSON(r, sha, sts[i]))
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-// listCheckRuns answers GET /repos/{o}/{r}/commits/{ref}/check-runs
-// (filter=latest: the newest run per name and app; check_name and status
-// narrow it).
-func (s *Server) listCheckRuns(w http.ResponseWriter, req *http.Request) {
-	const doc = docsBase + "/checks/runs#list-check-runs-for-a-git-reference"
-	r, ok := s.repoFor(w, req, doc)
-	if !ok {
-		return
-	}
-	defer s.mu.Unlock()
-	sha := r.git.resolve(req.Context(), req.PathValue("ref"))
-	if sha == "" {
-		notFound(w, doc)
-		return
-	}
-	q := req.URL.Query()
-	runs := []map[string]any{}
-	for _, rr := range r.runs[sha] {
-		if n := q.Get("check_name"); n != "" && n != rr.Name {
-			continue
+	for _, c := range latest {
+		switch {
+		case c.State == "error" || c.State == "failure":
+			return "failure"
+		case c.State == "pending":
+			state = "pending"
 		}
-		if st := q.Get("status"); st != "" && st != rr.Status {
-			continue
-		}
-		runs = append(runs, s.runJSON(r, sha, rr))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(runs), "check_runs": runs})
+	return state
 }
 
 // GraphQL: StatusCheckRollup.contexts, the union of CheckRun and StatusContext.
@@ -425,72 +313,98 @@ func (c *rollupContextConn) Nodes() *[]*rollupContextResolver { return &c.nodes 
 func (c *rollupContextConn) TotalCount() int32                { return int32(len(c.nodes)) }
 
 type rollupContextResolver struct {
-	it       checkItem
-	required bool
+	s  *Server
+	r  *repoState
+	pr *pull
+	it checkItem
 }
 
 func (c *rollupContextResolver) ToCheckRun() (*checkRunResolver, bool) {
 	if c.it.run == nil {
 		return nil, false
 	}
-	return &checkRunResolver{c: c}, true
+	return &checkRunResolver{run: c.it.run, req: requirement{s: c.s, r: c.r, pr: c.pr}}, true
 }
 
 func (c *rollupContextResolver) ToStatusContext() (*statusContextResolver, bool) {
 	if c.it.status == nil {
 		return nil, false
 	}
-	return &statusContextResolver{c: c}, true
+	return &statusContextResolver{st: c.it.status, req: requirement{s: c.s, r: c.r, pr: c.pr}}, true
 }
 
-type checkRunResolver struct{ c *rollupContextResolver }
-
-func (r *checkRunResolver) ID() graphql.ID { return graphql.ID(fmt.Sprintf("CR_sim%d", r.c.it.run.id)) }
-func (r *checkRunResolver) Name() string   { return r.c.it.run.Name }
-func (r *checkRunResolver) Status() string {
-	return strings.ToUpper(r.c.it.run.Status)
+// isRequiredArgs are the arguments of RequirableByPullRequest.isRequired.
+type isRequiredArgs struct {
+	PullRequestId     *graphql.ID
+	PullRequestNumber *int32
 }
+
+// requirement answers isRequired: whether the pull request named by the
+// arguments (else the one the commit was read through) requires a check of
+// that name on its base branch.
+type requirement struct {
+	s  *Server
+	r  *repoState
+	pr *pull
+}
+
+func (q requirement) of(name string, args isRequiredArgs) bool {
+	p := q.pr
+	switch {
+	case args.PullRequestNumber != nil:
+		p = q.r.pull(int(*args.PullRequestNumber))
+	case args.PullRequestId != nil && q.s != nil:
+		if r, pr, err := q.s.pullByNodeID(*args.PullRequestId); err == nil && r == q.r {
+			p = pr
+		} else {
+			p = nil
+		}
+	}
+	return p != nil && q.r.protected(p.base) && q.r.required(name)
+}
+
+// checkRunResolver is the GraphQL CheckRun, read from a rollup or a check suite.
+type checkRunResolver struct {
+	run *runRec
+	req requirement
+}
+
+func (r *checkRunResolver) ID() graphql.ID   { return graphql.ID(fmt.Sprintf("CR_sim%d", r.run.id)) }
+func (r *checkRunResolver) Name() string     { return r.run.Name }
+func (r *checkRunResolver) Status() string   { return strings.ToUpper(r.run.Status) }
+func (r *checkRunResolver) DetailsURL() *uri { return optURI(r.run.DetailsURL) }
 func (r *checkRunResolver) Conclusion() *string {
-	if r.c.it.run.Conclusion == "" {
+	if r.run.Conclusion == "" {
 		return nil
 	}
-	s := strings.ToUpper(r.c.it.run.Conclusion)
+	s := strings.ToUpper(r.run.Conclusion)
 	return &s
 }
-func (r *checkRunResolver) DetailsURL() *uri {
-	if r.c.it.run.DetailsURL == "" {
-		return nil
-	}
-	u := uri(r.c.it.run.DetailsURL)
-	return &u
-}
-func (r *checkRunResolver) IsRequired(args struct {
-	PullRequestId     *graphql.ID
-	PullRequestNumber *int32
-}) bool {
-	return r.c.required
-}
+func (r *checkRunResolver) IsRequired(args isRequiredArgs) bool { return r.req.of(r.run.Name, args) }
 
-type statusContextResolver struct{ c *rollupContextResolver }
+// statusContextResolver is the GraphQL StatusContext, read from a rollup or
+// a commit's Status.
+type statusContextResolver struct {
+	st  *statusRec
+	req requirement
+}
 
 func (r *statusContextResolver) ID() graphql.ID {
-	return graphql.ID(fmt.Sprintf("SC_sim%d", r.c.it.status.id))
+	return graphql.ID(fmt.Sprintf("SC_sim%d", r.st.id))
 }
-func (r *statusContextResolver) Context() string { return r.c.it.status.Context }
-func (r *statusContextResolver) State() string   { return strings.ToUpper(r.c.it.status.State) }
-func (r *statusContextResolver) Description() *string {
-	return optString(r.c.it.status.Description)
+func (r *statusContextResolver) Context() string      { return r.st.Context }
+func (r *statusContextResolver) CreatedAt() dateTime  { return dateTime{r.st.created} }
+func (r *statusContextResolver) State() string        { return strings.ToUpper(r.st.State) }
+func (r *statusContextResolver) Description() *string { return optString(r.st.Description) }
+func (r *statusContextResolver) TargetURL() *uri      { return optURI(r.st.TargetURL) }
+func (r *statusContextResolver) IsRequired(args isRequiredArgs) bool {
+	return r.req.of(r.st.Context, args)
 }
-func (r *statusContextResolver) TargetURL() *uri {
-	if r.c.it.status.TargetURL == "" {
+
+func optURI(s string) *uri {
+	if s == "" {
 		return nil
 	}
-	u := uri(r.c.it.status.TargetURL)
+	u := uri(s)
 	return &u
-}
-func (r *statusContextResolver) IsRequired(args struct {
-	PullRequestId     *graphql.ID
-	PullRequestNumber *int32
-}) bool {
-	return r.c.required
 }

@@ -356,13 +356,12 @@ func (r *rollupResolver) Contexts(args struct {
 	items := r.r.items(r.sha)
 	if len(items) == 0 && r.r.passing {
 		for _, name := range r.r.set.RequiredChecks {
-			items = append(items, checkItem{status: &statusRec{CommitStatus: CommitStatus{Context: name, State: "success", Creator: r.s.login}}})
+			items = append(items, checkItem{status: &statusRec{CommitStatus: CommitStatus{Context: name, State: "success", Creator: r.s.login}, created: r.s.now()}})
 		}
 	}
 	conn := &rollupContextConn{}
 	for _, it := range items {
-		req := r.pr != nil && r.r.protected(r.pr.base) && r.r.required(it.name())
-		conn.nodes = append(conn.nodes, &rollupContextResolver{it: it, required: req})
+		conn.nodes = append(conn.nodes, &rollupContextResolver{s: r.s, r: r.r, pr: r.pr, it: it})
 	}
 	if args.First != nil && int(*args.First) < len(conn.nodes) {
 		conn.nodes = conn.nodes[:*args.First]

@@ -200,6 +200,7 @@ type CheckRun {
 
 type StatusContext {
   context: String!
+  createdAt: DateTime!
   description: String
   id: ID!
   isRequired(pullRequestId: ID, pullRequestNumber: Int): Boolean!
