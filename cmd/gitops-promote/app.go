@@ -111,7 +111,7 @@ func hintOf(err error) string {
 // hint), and in a runner also as one ::error:: annotation.
 func (e *env) printError(err error) {
 	msg := cutLong(strings.TrimSpace(err.Error()))
-	hint := cutLong(hintOf(err))
+	hint := cutLong(strings.TrimSpace(hintOf(err)))
 	if exitCode(err) == 2 && hint != "" && !strings.Contains(msg, "\n") {
 		// Bad input stays one line naming the input, with what to do.
 		fmt.Fprintf(e.stderr, "error: %s; %s\n", msg, hint)
@@ -129,6 +129,7 @@ func (e *env) printError(err error) {
 		if hint != "" {
 			text += "\n" + hint
 		}
+		text = strings.TrimSpace(text) // an encoded trailing newline (%0A) says nothing
 		a := actionio.New(actionio.WithGetenv(e.getenv), actionio.WithWriter(e.rawStdout))
 		_ = a.Error("gitops-promote", e.redact.String(text)) // the stream is the last resort
 	}

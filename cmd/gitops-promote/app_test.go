@@ -17,6 +17,12 @@ func (h hinted) Error() string  { return "push refused" }
 func (h hinted) BadInput() bool { return h.bad }
 func (h hinted) Hint() string   { return "use mode: pull-request (or auto)" }
 
+// trailingHint is an error whose hint ends in a newline, as a server's words may.
+type trailingHint struct{}
+
+func (trailingHint) Error() string { return "required check failed: ci\n" }
+func (trailingHint) Hint() string  { return "re-run the check\n" }
+
 func TestExitCodeAndErrorLines(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -34,6 +40,9 @@ func TestExitCodeAndErrorLines(t *testing.T) {
 		{name: "runner annotates once", err: hinted{}, runner: true, code: 1,
 			wantStderr: "error: push refused\nhint: use mode: pull-request (or auto)\n",
 			wantStdout: "::error title=gitops-promote::push refused%0Ause mode: pull-request (or auto)\n"},
+		{name: "runner annotation has no encoded trailing newline", err: trailingHint{}, runner: true, code: 1,
+			wantStderr: "error: required check failed: ci\nhint: re-run the check\n",
+			wantStdout: "::error title=gitops-promote::required check failed: ci%0Are-run the check\n"},
 		{name: "runner keeps the hint of one-line bad input", err: fmt.Errorf("overlays: %w", hinted{bad: true}), runner: true, code: 2,
 			wantStderr: "error: overlays: push refused; use mode: pull-request (or auto)\n",
 			wantStdout: "::error title=gitops-promote::overlays: push refused%0Ause mode: pull-request (or auto)\n"},

@@ -106,7 +106,7 @@ func TestE2EAutoGoesThroughAPullRequestToArgoCD(t *testing.T) {
 	delete(got, "pull-request-url")
 	want := map[string]string{
 		"changed": "true", "landed-by": "pull-request", "pull-request-number": "1",
-		"merged": "true", "revision": head, "deployed": "true",
+		"merged": "true", "revision": head, "deployed": "true", "superseded": "false",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s", diff)

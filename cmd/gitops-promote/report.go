@@ -66,6 +66,8 @@ func headline(res *promote.Result, err error) string {
 		return "nothing to change: the images are already set"
 	case res.DryRun:
 		return "dry run: nothing was landed"
+	case res.Superseded:
+		return fmt.Sprintf("superseded: a later run's value of our image won in pull request #%d; nothing of ours to deploy", res.PullRequestNumber)
 	case res.Deployed:
 		return fmt.Sprintf("deployed %s on %s", short(res.Revision), res.Branch)
 	case res.Revision != "":

@@ -63,6 +63,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		for _, w := range res.Warnings {
 			_ = a.Warning(e.redact.String(w)) // annotations are best effort
 		}
+		for _, r := range res.Replacements {
+			_ = a.Warning(e.redact.String("superseded: " + r.String(res.PullRequestNumber)))
+		}
 		if res.DryRun && len(res.Files) > 0 {
 			_ = writeDiff(e.stdout, res.Files)
 			_ = writeRendered(e.stdout, res.Rendered)

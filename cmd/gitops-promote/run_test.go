@@ -90,7 +90,7 @@ func TestRunPushLandsAndRerunIsANoOp(t *testing.T) {
 	delete(got, "rendered_diff")
 	want := map[string]any{
 		"changed": true, "landed-by": "push", "commit-sha": newHead, "pull-request-number": nil,
-		"pull-request-url": "", "merged": false, "revision": newHead, "deployed": false,
+		"pull-request-url": "", "merged": false, "revision": newHead, "deployed": false, "superseded": false,
 		"changes": []any{map[string]any{"file": userProd + "/kustomization.yaml", "image": "ghcr.io/acme/user-service", "old": "ghcr.io/acme/user-service:1.4.0", "new": userImage}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -227,7 +227,7 @@ func TestRunInRunner(t *testing.T) {
 	sha := head(t, s, repo)
 	want := map[string]string{
 		"changed": "true", "landed-by": "push", "commit-sha": sha, "pull-request-number": "", "pull-request-url": "",
-		"merged": "false", "revision": sha, "deployed": "false",
+		"merged": "false", "revision": sha, "deployed": "false", "superseded": "false",
 		"changes": `[{"file":"` + userProd + `/kustomization.yaml","image":"ghcr.io/acme/user-service","old":"ghcr.io/acme/user-service:1.4.0","new":"` + userImage + `"},` +
 			`{"file":"` + userStaging + `/kustomization.yaml","image":"ghcr.io/acme/user-service","old":"ghcr.io/acme/user-service:1.4.1","new":"` + userImage + `"}]`,
 	}

@@ -32,6 +32,9 @@ func (a repoAdapter) DefaultBranch(ctx context.Context) (string, error) {
 
 func (a repoAdapter) Fetch(ctx context.Context, branch string) (promote.Snapshot, error) {
 	s, err := a.r.Fetch(ctx, branch)
+	if errors.Is(err, gitrepo.ErrNotFound) {
+		return nil, promote.Mark(err, promote.ErrBranchNotFound)
+	}
 	if err != nil {
 		return nil, markGit(err)
 	}
@@ -77,6 +80,14 @@ func requestCeiling(timeout time.Duration) time.Duration {
 	return min(gitrepo.DefaultRequestTimeout, max(timeout/3, min(timeout, 5*time.Second)))
 }
 
+// HeadMessage makes the snapshot a promote.HeadMessager.
+func (a snapAdapter) HeadMessage() (string, error) { return a.s.HeadMessage() }
+
+// PushLease makes the snapshot a promote.LeasePusher.
+func (a snapAdapter) PushLease(ctx context.Context, sha, branch, lease string) error {
+	return markGit(a.s.PushLease(ctx, sha, branch, lease))
+}
+
 // networkHint is what to do when the git server stayed unreachable through
 // gitrepo's own retries.
 const networkHint = "the git server could not be reached: check repository-url and the network; the run can be retried safely"
@@ -117,13 +128,37 @@ type githubAdapter struct {
 	// web (the GitHub web address, "" when not known) for our commit's page.
 	links github.Links
 	web   string
+	// found is FindPR's last answer per head branch, which EnsurePR uses
+	// instead of listing again.
+	found map[string]*github.PRInfo
+}
+
+// FindPR makes the adapter a promote.PRFinder.
+func (a *githubAdapter) FindPR(ctx context.Context, base, head string) (*promote.PRInfo, error) {
+	info, err := a.c.FindPR(ctx, a.owner, a.repo, base, head)
+	if err != nil {
+		return nil, markGitHub(err)
+	}
+	if a.found == nil {
+		a.found = map[string]*github.PRInfo{}
+	}
+	a.found[head] = info
+	if info == nil {
+		return nil, nil
+	}
+	return &promote.PRInfo{Number: info.Number, URL: info.URL, State: info.State, HeadSHA: info.HeadSHA}, nil
 }
 
 func (a *githubAdapter) EnsurePR(ctx context.Context, s promote.PRSpec) (*promote.PR, error) {
-	pr, err := a.c.EnsurePR(ctx, github.PRSpec{
+	spec := github.PRSpec{
 		Owner: a.owner, Repo: a.repo, Base: s.Base, Head: s.Head,
-		Title: s.Title, Body: a.body(s), Labels: s.Labels, Reviewers: s.Reviewers,
-	})
+		Title: s.Title, Body: a.body(s), Labels: s.Labels, Reviewers: s.Reviewers, HeadSHA: s.HeadSHA,
+	}
+	if f, ok := a.found[s.Head]; ok {
+		spec.LookedUp, spec.Found = true, f
+		delete(a.found, s.Head)
+	}
+	pr, err := a.c.EnsurePR(ctx, spec)
 	if err != nil {
 		return nil, markGitHub(err)
 	}
@@ -141,9 +176,9 @@ func (a *githubAdapter) body(s promote.PRSpec) string {
 		changes[i] = github.Change{File: c.File, Image: c.Image, Old: c.Old, New: c.New}
 	}
 	links := a.links
-	links.Run, links.Commit = a.run, s.Commit
-	if a.web != "" && s.Commit != "" {
-		links.CommitURL = github.CommitURL(a.web, a.owner+"/"+a.repo, s.Commit)
+	links.Run, links.Commit = a.run, s.HeadSHA
+	if a.web != "" && s.HeadSHA != "" {
+		links.CommitURL = github.CommitURL(a.web, a.owner+"/"+a.repo, s.HeadSHA)
 	}
 	return github.PRBodyWith(s.Base, changes, github.BodyExtras{Rendered: renderedObjects(s.Rendered), Links: links})
 }
@@ -185,6 +220,11 @@ func (a *githubAdapter) CommitOnBranch(ctx context.Context, s promote.CommitSpec
 	return sha, markGitHub(err)
 }
 
+// DeleteBranch makes the adapter a promote.BranchDeleter.
+func (a *githubAdapter) DeleteBranch(ctx context.Context, branch, sha string) error {
+	return a.c.DeleteBranch(ctx, a.owner, a.repo, branch, sha)
+}
+
 func markGitHub(err error) error {
 	var (
 		pe *github.ProtectedError
@@ -193,6 +233,8 @@ func markGitHub(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case github.Refused(err):
+		return promote.Mark(err, promote.ErrRefused)
 	case errors.Is(err, github.ErrStaleHead):
 		return promote.Mark(err, promote.ErrStaleData)
 	case errors.As(err, &pe):

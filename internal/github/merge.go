@@ -99,6 +99,28 @@ func (c *Client) Merge(ctx context.Context, pr *PR, head, method string, autoMer
 	if head == "" {
 		return nil, &inputError{msg: fmt.Sprintf("merging pull request #%d: the expected head commit is required", pr.Number)}
 	}
+	out, err := c.ask(ctx, pr, head, m)
+	var ge *GraphQLError
+	if err == nil || !errors.As(err, &ge) || !ge.Contains("is already merged") {
+		return out, err
+	}
+	// GitHub merged it between our read and our request (the checks passed,
+	// the queue ran): what merged is the answer.
+	_, _, st, rerr := c.readForMerge(ctx, pr)
+	switch {
+	case rerr != nil:
+		return nil, err
+	case string(st.HeadRefOid) != head:
+		return nil, superseded(pr, head, string(st.HeadRefOid))
+	case st.Merged:
+		c.logf("pull request #%d merged meanwhile as %.12s", pr.Number, mergeOid(st))
+		return &MergeOutcome{Action: ActionMerged, Method: string(m), MergeCommit: mergeOid(st)}, nil
+	}
+	return nil, err
+}
+
+// ask reads the pull request and asks GitHub to merge it the way its state allows.
+func (c *Client) ask(ctx context.Context, pr *PR, head string, m githubv4.PullRequestMergeMethod) (*MergeOutcome, error) {
 	allowed, queue, st, err := c.readForMerge(ctx, pr)
 	if err != nil {
 		return nil, err
@@ -260,7 +282,8 @@ type pollState struct {
 		Nodes []struct {
 			Commit struct {
 				StatusCheckRollup *struct {
-					State githubv4.StatusState
+					State    githubv4.StatusState
+					Contexts rollupContexts `graphql:"contexts(first: 100)"`
 				}
 			}
 		}
@@ -272,7 +295,8 @@ type pollState struct {
 // open or merged, a later run (or a push) replaced ours: it returns a
 // *SupersededError at once. It fails when the pull request is closed without
 // merging, leaves the merge queue, loses its auto-merge, turns into a draft
-// or conflicts, and when ctx ends. Polls are at least 5 s apart, growing to 30 s. When
+// or conflicts, when a required check fails (a *ChecksFailedError naming
+// each with its link), and when ctx ends. Polls are at least 5 s apart, growing to 30 s. When
 // required checks have not started after a few minutes it logs a warning
 // with the usual cause and its fix.
 func (c *Client) WaitMerged(ctx context.Context, pr *PR, head string) (string, error) {
@@ -283,7 +307,7 @@ func (c *Client) WaitMerged(ctx context.Context, pr *PR, head string) (string, e
 	interval := newBackoff(c.pollInterval, c.pollMax, 0)
 	interval.Multiplier = 1.5
 	var sawQueue, sawAuto, warned bool
-	last := "not read yet"
+	last, lastPending := "not read yet", ""
 	for {
 		var q struct {
 			Repository struct {
@@ -314,6 +338,19 @@ func (c *Client) WaitMerged(ctx context.Context, pr *PR, head string) (string, e
 		last = strings.ToLower(string(st.MergeStateStatus))
 		if st.IsInMergeQueue {
 			last = "in the merge queue"
+		}
+		if n := st.Commits.Nodes; len(n) > 0 && n[len(n)-1].Commit.StatusCheckRollup != nil && !st.IsInMergeQueue {
+			failed, pending := requiredChecks(n[len(n)-1].Commit.StatusCheckRollup.Contexts)
+			if len(failed) > 0 {
+				return "", &ChecksFailedError{Number: pr.Number, URL: pr.URL, Failed: failed}
+			}
+			line := pendingLine(pending)
+			if line != "" && line != lastPending {
+				c.logf("pull request #%d: waiting for required checks: %s", pr.Number, line)
+			}
+			if lastPending = line; line != "" {
+				last += "; required checks still running: " + line
+			}
 		}
 		if !warned && st.State == githubv4.PullRequestStateOpen && !st.IsInMergeQueue && noChecks(st) &&
 			st.MergeStateStatus == githubv4.MergeStateStatusBlocked && c.clock.Now().Sub(start) >= c.checksWarnAfter {

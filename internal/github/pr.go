@@ -19,6 +19,13 @@ type PRSpec struct {
 	Title, Body string
 	Labels      []string
 	Reviewers   []string // user logins
+	// LookedUp says FindPR was just asked for this head and base, and Found
+	// is its answer: EnsurePR then adopts an open one without listing again.
+	LookedUp bool
+	Found    *PRInfo
+	// HeadSHA is our commit on Head: a pull request (in any state) whose
+	// head it is, is ours already and adopted, not opened a second time.
+	HeadSHA string
 }
 
 // PR is an open pull request.
@@ -57,13 +64,29 @@ func (c *Client) EnsurePR(ctx context.Context, spec PRSpec) (*PR, error) {
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}
-	existing, err := c.findOpenPR(ctx, spec)
-	if err != nil {
-		return nil, err
+	var existing *gh.PullRequest
+	var err error
+	switch f := spec.Found; {
+	case spec.LookedUp && f != nil && f.State == "open" && f.pr != nil:
+		existing = f.pr
+	case spec.HeadSHA != "":
+		// Look (again) in any state: another run may have opened the pull
+		// request since, or GitHub may even have merged our head already.
+		info, err := c.FindPR(ctx, spec.Owner, spec.Repo, spec.Base, spec.Head)
+		if err != nil {
+			return nil, err
+		}
+		if existing, err = c.adoptable(ctx, spec, info); err != nil {
+			return nil, err
+		}
+	case !spec.LookedUp:
+		if existing, err = c.findOpenPR(ctx, spec); err != nil {
+			return nil, err
+		}
 	}
 	created := false
 	if existing == nil {
-		existing, err = c.createPR(ctx, spec)
+		existing, err = c.createIdempotent(ctx, spec)
 		if err != nil {
 			return nil, err
 		}
@@ -79,6 +102,10 @@ func (c *Client) EnsurePR(ctx context.Context, spec PRSpec) (*PR, error) {
 	}
 	pr := &PR{Owner: spec.Owner, Repo: spec.Repo, Number: existing.GetNumber(), URL: existing.GetHTMLURL(),
 		NodeID: existing.GetNodeID(), HeadRef: spec.Head, BaseRef: spec.Base, Created: created}
+	if existing.GetState() != "open" {
+		c.logf("pull request #%d already has our commit %.12s (%s)", pr.Number, spec.HeadSHA, existing.GetState())
+		return pr, nil
+	}
 	if created {
 		c.logf("opened pull request #%d: %s", pr.Number, pr.URL)
 	} else {
@@ -95,6 +122,28 @@ func (c *Client) EnsurePR(ctx context.Context, spec PRSpec) (*PR, error) {
 		return nil, err
 	}
 	return pr, nil
+}
+
+// adoptable returns the pull request of our head from a lookup in any
+// state: an open one; a finished one whose head is our commit; or a
+// finished one whose head came after ours (a later run's push replaced our
+// commit on the branch and that pull request merged it). A finished pull
+// request while the branch still holds our commit is not ours: nil, open one.
+func (c *Client) adoptable(ctx context.Context, spec PRSpec, info *PRInfo) (*gh.PullRequest, error) {
+	switch {
+	case info == nil:
+		return nil, nil
+	case info.State == "open" || info.HeadSHA == spec.HeadSHA:
+		return info.pr, nil
+	}
+	head, err := c.BranchHead(ctx, spec.Owner, spec.Repo, spec.Head)
+	if err != nil && !errors.Is(err, ErrBranchNotFound) {
+		return nil, err
+	}
+	if head == spec.HeadSHA {
+		return nil, nil
+	}
+	return info.pr, nil
 }
 
 func (c *Client) findOpenPR(ctx context.Context, spec PRSpec) (*gh.PullRequest, error) {

@@ -321,13 +321,6 @@ func codeFence(s string) string {
 	return strings.Repeat("`", max(3, longest+1))
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
-}
-
 // sortRendered orders objects by overlay as first seen, keeping the order
 // within each overlay.
 func sortRendered(objs []RenderedObject) []RenderedObject {

@@ -98,7 +98,7 @@ func (r *fakeRemote) Fetch(_ context.Context, branch string) (Snapshot, error) {
 	r.fetches++
 	head, ok := r.branches[branch]
 	if !ok {
-		return nil, fmt.Errorf("branch %q: not found", branch)
+		return nil, fmt.Errorf("branch %q: %w", branch, ErrBranchNotFound)
 	}
 	return &fakeSnap{r: r, head: head}, nil
 }

@@ -74,10 +74,11 @@ type PRSpec struct {
 	Changes   []kustomize.Change
 	Labels    []string
 	Reviewers []string
-	// Rendered is the rendered change of the edit, for the body; Commit is
-	// our commit on Head, for its link.
+	// HeadSHA is our commit on Head (a pull request whose head it is, merged
+	// meanwhile, say, is adopted rather than opened again).
+	HeadSHA string
+	// Rendered is the rendered change of the edit, for the body.
 	Rendered []kustomize.ObjectDiff
-	Commit   string
 }
 
 // PR is an open pull request.

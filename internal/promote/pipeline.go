@@ -193,7 +193,7 @@ func (p *Pipeline) Run(ctx context.Context, cfg *config.Config) (*Result, error)
 			return res, err
 		}
 	}
-	if len(p.confirmersFor(cfg)) == 0 {
+	if len(p.confirmersFor(cfg)) == 0 || res.Superseded {
 		return res, nil
 	}
 	if res.Revision == "" {

@@ -355,6 +355,7 @@ func TestOutputs(t *testing.T) {
 		{"changed", "true"}, {"landed-by", "pull-request"}, {"commit-sha", ""}, {"pull-request-number", "12"},
 		{"pull-request-url", ""}, {"merged", "false"}, {"revision", ""}, {"deployed", "false"},
 		{"changes", `[{"file":"a/kustomization.yaml","image":"x","old":"x:1","new":"x:2"}]`},
+		{"superseded", "false"},
 	}
 	if diff := cmp.Diff(want, res.Outputs()); diff != "" {
 		t.Errorf("Outputs (-want +got):\n%s", diff)
@@ -409,24 +410,38 @@ func TestRunPullRequestNeverConfirmsAnotherRunsChange(t *testing.T) {
 		name       string
 		gh         fakeGitHub
 		wantErr    string
+		superseded string // the replacement, when the run ends superseded (no error)
 		wantMerged bool
 		deployed   bool
 	}{
 		{
-			name:    "a later run rebuilt the branch: superseded",
-			gh:      fakeGitHub{beforeWait: laterRun(prBranch)},
-			wantErr: "waiting for pull request #7 to merge: superseded by a later run that updated pull request #7",
+			// An unmarked head is followed and judged by what merged: a later value is superseded.
+			name:       "a later head replaced our value: superseded",
+			gh:         fakeGitHub{beforeWait: laterRun(prBranch)},
+			superseded: "ghcr.io/acme/user-service in apps/user-service/overlays/production is ghcr.io/acme/user-service:1.4.3, set by commit HEAD (pull request #7), replacing our ghcr.io/acme/user-service:1.4.2; nothing of ours to deploy",
+			wantMerged: true,
 		},
 		{
 			name:       "GitHub merged the later run's head",
 			gh:         fakeGitHub{beforeWait: laterRun(prBranch), unpinned: true},
-			wantErr:    "pull request #7 merged as MERGE, but a later change replaced our images on main at MERGE: " + prodUser + ": ghcr.io/acme/user-service is ghcr.io/acme/user-service:1.4.3, not our ghcr.io/acme/user-service:1.4.2; not confirming someone else's commit",
+			superseded: "ghcr.io/acme/user-service in apps/user-service/overlays/production is ghcr.io/acme/user-service:1.4.3, set by commit HEAD (pull request #7), replacing our ghcr.io/acme/user-service:1.4.2; nothing of ours to deploy",
 			wantMerged: true,
 		},
 		{
 			name:       "a later change on main replaced ours after the merge",
 			gh:         fakeGitHub{afterMerge: laterRun("main")},
-			wantErr:    "pull request #7 merged as MERGE, but a later change replaced our images on main at HEAD (after the merge): " + prodUser + ": ghcr.io/acme/user-service is ghcr.io/acme/user-service:1.4.3, not our ghcr.io/acme/user-service:1.4.2; not confirming someone else's commit",
+			superseded: "ghcr.io/acme/user-service in apps/user-service/overlays/production is ghcr.io/acme/user-service:1.4.3, set by commit HEAD (pull request #7), replacing our ghcr.io/acme/user-service:1.4.2; nothing of ours to deploy",
+			wantMerged: true,
+		},
+		{
+			name: "our change went missing after the merge",
+			gh: fakeGitHub{afterMerge: func(r *fakeRemote) {
+				base := r.branches["main"]
+				files := maps.Clone(r.commits[base].files)
+				files[prodUser] = []byte(strings.ReplaceAll(string(files[prodUser]), "1.4.2", "1.4.0"))
+				r.branches["main"] = r.store(&fakeCommit{parent: base, files: files, msg: "Revert"})
+			}},
+			wantErr:    "pull request #7 merged as MERGE, but a later change replaced our images on main at HEAD (after the merge): " + prodUser + ": ghcr.io/acme/user-service is ghcr.io/acme/user-service:1.4.0, not our ghcr.io/acme/user-service:1.4.2; not confirming someone else's commit",
 			wantMerged: true,
 		},
 		{
@@ -459,6 +474,18 @@ func TestRunPullRequestNeverConfirmsAnotherRunsChange(t *testing.T) {
 			argo := &fakeArgo{}
 			cfg := testConfig(func(c *config.Config) { c.Mode, c.ArgoCDApps = config.ModePullRequest, []string{"app"} })
 			res, err := New(r, WithRetry(fastRetry), WithGitHub(&gh), WithArgoCD(argo)).Run(context.Background(), cfg)
+			if tc.superseded != "" {
+				if err != nil || !res.Superseded || res.Deployed || res.Revision != "" || len(argo.specs) != 0 || len(res.Replacements) != 1 {
+					t.Fatalf("Run = superseded %v deployed %v revision %q replacements %v, %v; want superseded, no error, nothing confirmed", res.Superseded, res.Deployed, res.Revision, res.Replacements, err)
+				}
+				got := res.Replacements[0].String(res.PullRequestNumber)
+				got = strings.ReplaceAll(got, short(r.branches["main"]), "HEAD")
+				got = strings.ReplaceAll(got, short(res.Replacements[0].Commit), "MERGE")
+				if got != tc.superseded {
+					t.Errorf("replacement:\n%s\nwant:\n%s", got, tc.superseded)
+				}
+				return
+			}
 			if tc.wantErr == "" {
 				if err != nil || !res.Deployed || len(argo.specs) != 1 {
 					t.Fatalf("Run = deployed %v, %v; want deployed", res.Deployed, err)
@@ -490,8 +517,8 @@ func TestRunPullRequestNeverConfirmsAnotherRunsChange(t *testing.T) {
 	}
 }
 
-// TestRunAutoReusesTheRefusedCommit: in auto mode the commit the protected
-// branch refused goes to the pull request branch as it is, not made again.
+// TestRunAutoReusesTheRefusedCommit: in auto mode the pull request branch
+// gets our change on the base the protected branch refused, marked as ours.
 func TestRunAutoReusesTheRefusedCommit(t *testing.T) {
 	t.Parallel()
 	r := newFakeRemote(t, "main")
@@ -502,11 +529,11 @@ func TestRunAutoReusesTheRefusedCommit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	// Our commit and the merge commit, nothing else.
-	if got := len(r.commits) - before; got != 2 {
-		t.Errorf("%d commits were made, want 2 (ours, reused for the pull request, and the merge)", got)
+	// The refused commit, ours again with the pull request branch's marker, and the merge.
+	if got := len(r.commits) - before; got != 3 {
+		t.Errorf("%d commits were made, want 3 (the refused one, ours marked for the pull request, the merge)", got)
 	}
-	if c := r.commits[res.CommitSHA]; c == nil || c.parent != res.Base {
-		t.Errorf("the pull request's commit %s is not ours on the base", res.CommitSHA)
+	if c := r.commits[res.CommitSHA]; c == nil || c.parent != res.Base || !strings.Contains(c.msg, TrailerKey+": "+res.PRBranch) {
+		t.Errorf("the pull request's commit %s is not ours on the base with our marker", res.CommitSHA)
 	}
 }

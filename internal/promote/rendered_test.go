@@ -34,8 +34,8 @@ func TestRunCarriesTheRenderedChange(t *testing.T) {
 	if !strings.Contains(d.Diff, "ghcr.io/acme/user-service:1.4.2\n") {
 		t.Errorf("diff lacks the new image:\n%s", d.Diff)
 	}
-	if len(gh.specs) != 1 || len(gh.specs[0].Rendered) != 1 || gh.specs[0].Commit != res.CommitSHA || res.CommitSHA == "" {
-		t.Errorf("PR spec: rendered %d, commit %q (ours %q)", len(gh.specs[0].Rendered), gh.specs[0].Commit, res.CommitSHA)
+	if len(gh.specs) != 1 || len(gh.specs[0].Rendered) != 1 || gh.specs[0].HeadSHA != res.CommitSHA || res.CommitSHA == "" {
+		t.Errorf("PR spec: rendered %d, commit %q (ours %q)", len(gh.specs[0].Rendered), gh.specs[0].HeadSHA, res.CommitSHA)
 	}
 	b, err := json.Marshal(res)
 	if err != nil {

@@ -46,6 +46,7 @@ type Result struct {
 	Revision          string             // output revision: the commit on branch the puller must apply
 	Deployed          bool               // output deployed
 	Changes           []kustomize.Change // output changes
+	Superseded        bool               // output superseded: a later run's value of one of our images won
 
 	Branch   string               // the target branch, resolved
 	PRBranch string               // the pull request branch, when one was used
@@ -59,6 +60,8 @@ type Result struct {
 	// Rendered is the rendered change of the edit: the objects of the edited
 	// overlays whose kustomize build output differs (made with validation).
 	Rendered []kustomize.ObjectDiff
+	// Replacements name the values that superseded ours, and where.
+	Replacements []Replacement
 }
 
 // Output is one step output: name as in DESIGN.md, value as a string.
@@ -83,6 +86,7 @@ func (r *Result) Outputs() []Output {
 		{"revision", r.Revision},
 		{"deployed", strconv.FormatBool(r.Deployed)},
 		{"changes", string(r.changesJSON())},
+		{"superseded", strconv.FormatBool(r.Superseded)},
 	}
 }
 
@@ -116,7 +120,8 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 		Deployed          bool            `json:"deployed"`
 		Changes           json.RawMessage `json:"changes"`
 		RenderedDiff      json.RawMessage `json:"rendered_diff"`
-	}{r.Changed, r.LandedBy, r.CommitSHA, num, r.PullRequestURL, r.Merged, r.Revision, r.Deployed, r.changesJSON(), r.renderedJSON()})
+		Superseded        bool            `json:"superseded"`
+	}{r.Changed, r.LandedBy, r.CommitSHA, num, r.PullRequestURL, r.Merged, r.Revision, r.Deployed, r.changesJSON(), r.renderedJSON(), r.Superseded})
 }
 
 // renderedJSON is the rendered change as a JSON list (empty, not null,

@@ -30,7 +30,7 @@ func (s *Server) deploymentJSON(repo *repoState, d *deployment) map[string]any {
 	return map[string]any{
 		"url": u, "id": d.id, "node_id": fmt.Sprintf("DE_sim%d", d.id), "sha": d.sha, "ref": d.ref, "task": d.task,
 		"payload": map[string]any{}, "original_environment": d.env, "environment": d.env,
-		"description": nullable(d.description), "creator": s.userJSON(d.creator), "created_at": at, "updated_at": at,
+		"description": nullable(d.description), "creator": s.userJSON(d.creator, "Bot"), "created_at": at, "updated_at": at,
 		"statuses_url": u + "/statuses", "repository_url": s.srv.URL + "/repos/" + repo.fullName(),
 		"transient_environment": d.transient, "production_environment": d.production,
 	}
@@ -41,7 +41,7 @@ func (s *Server) deploymentStatusJSON(repo *repoState, d *deployment, st *deploy
 	u := fmt.Sprintf("%s/repos/%s/deployments/%d", s.srv.URL, repo.fullName(), d.id)
 	return map[string]any{
 		"url": fmt.Sprintf("%s/statuses/%d", u, st.id), "id": st.id, "node_id": fmt.Sprintf("DES_sim%d", st.id),
-		"state": st.state, "creator": s.userJSON(st.creator), "description": st.description, "environment": st.env,
+		"state": st.state, "creator": s.userJSON(st.creator, "Bot"), "description": st.description, "environment": st.env,
 		"target_url": st.logURL, "log_url": st.logURL, "environment_url": st.envURL, "created_at": at, "updated_at": at,
 		"deployment_url": u, "repository_url": s.srv.URL + "/repos/" + repo.fullName(),
 	}
@@ -102,8 +102,8 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) {
 // nil) whose latest status is not success.
 func (s *Server) unmetContexts(repo *repoState, sha string, required *[]string) []string {
 	latest := map[string]string{}
-	for _, c := range s.st.statuses[repo.fullName()+"@"+sha] {
-		latest[c.context] = c.state
+	for _, c := range repo.latestStatuses(sha) {
+		latest[c.Context] = c.State
 	}
 	var want []string
 	if required != nil {

@@ -13,7 +13,13 @@
 // Errors use GitHub's documented shapes (422 "Validation Failed" bodies,
 // GraphQL errors with a "type" such as STALE_DATA or UNPROCESSABLE).
 //
-// Test controls: SetChecksPassing ("required checks pass now"), ClosePR,
-// SetDraft, RemoveFromQueue, InjectFaults (rate limits and 5xx answers) and
-// Requests (a count of requests by endpoint, for API-economy tests).
+// Commit statuses and check runs are kept once per repository and commit:
+// the REST endpoints (with ETags and pagination), the required-check gate
+// on merges and the GraphQL statusCheckRollup, Commit.status and
+// checkSuites all read the same records.
+//
+// Test controls: SetChecksPassing ("required checks pass now"), SetStatus
+// and SetCheckRun (one status or check run), ClosePR, SetDraft,
+// RemoveFromQueue, InjectFaults (rate limits and 5xx answers) and Requests
+// and CountedRequests (requests by endpoint, for API-economy tests).
 package githubsim

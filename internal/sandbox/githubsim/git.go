@@ -61,6 +61,12 @@ func (b bare) updateRef(ctx context.Context, ref, newSHA, oldSHA string) error {
 	return err
 }
 
+// deleteRef deletes ref when it is still at old.
+func (b bare) deleteRef(ctx context.Context, ref, old string) error {
+	_, err := b.run(ctx, nil, nil, "update-ref", "-d", ref, old)
+	return err
+}
+
 // isAncestor reports whether a is in b's history.
 func (b bare) isAncestor(ctx context.Context, a, c string) bool {
 	_, err := b.run(ctx, nil, nil, "merge-base", "--is-ancestor", a, c)

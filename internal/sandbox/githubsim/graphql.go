@@ -325,21 +325,49 @@ func (c *commitResolver) MessageHeadline(ctx context.Context) (string, error) {
 	msg, err := c.Message(ctx)
 	return strings.SplitN(msg, "\n", 2)[0], err
 }
-func (c *commitResolver) StatusCheckRollup() *rollupResolver {
+func (c *commitResolver) StatusCheckRollup(ctx context.Context) *rollupResolver {
 	state := "SUCCESS"
 	if c.pr != nil && !c.pr.merged {
-		state = c.r.rollupState(c.pr)
+		state = c.r.rollupState(ctx, c.pr)
 	}
 	if state == "" {
 		return nil
 	}
-	return &rollupResolver{sha: c.sha, state: state}
+	return &rollupResolver{s: c.s, r: c.r, pr: c.pr, sha: c.sha, state: state}
 }
 
-type rollupResolver struct{ sha, state string }
+type rollupResolver struct {
+	s          *Server
+	r          *repoState
+	pr         *pull
+	sha, state string
+}
 
 func (r *rollupResolver) ID() graphql.ID { return graphql.ID("SCR_sim_" + r.sha) }
 func (r *rollupResolver) State() string  { return r.state }
+
+// Contexts lists the newest status per context and check run per name on
+// the commit; isRequired answers for the pull request's base. Required
+// checks passed with SetChecksPassing show as successful statuses.
+func (r *rollupResolver) Contexts(args struct {
+	After, Before *string
+	First, Last   *int32
+}) *rollupContextConn {
+	items := r.r.items(r.sha)
+	if len(items) == 0 && r.r.passing {
+		for _, name := range r.r.set.RequiredChecks {
+			items = append(items, checkItem{status: &statusRec{CommitStatus: CommitStatus{Context: name, State: "success", Creator: r.s.login}, created: r.s.now()}})
+		}
+	}
+	conn := &rollupContextConn{}
+	for _, it := range items {
+		conn.nodes = append(conn.nodes, &rollupContextResolver{s: r.s, r: r.r, pr: r.pr, it: it})
+	}
+	if args.First != nil && int(*args.First) < len(conn.nodes) {
+		conn.nodes = conn.nodes[:*args.First]
+	}
+	return conn
+}
 
 // serveGraphQL executes one GraphQL request and writes GitHub's response
 // shape: data only when execution started, errors with GitHub's wording.

@@ -1,6 +1,7 @@
 package githubsim
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +45,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/git/ref/{ref...}", s.getRef)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/git/refs", s.createRef)
 	mux.HandleFunc("PATCH /repos/{owner}/{repo}/git/refs/{ref...}", s.updateRef)
+	mux.HandleFunc("DELETE /repos/{owner}/{repo}/git/refs/{ref...}", s.deleteRef)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls", s.listPulls)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/pulls", s.createPull)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}", s.getPull)
@@ -104,7 +106,7 @@ func (s *Server) repoJSON(r *repoState) map[string]any {
 		"url":            s.srv.URL + "/repos/" + r.fullName(),
 		"default_branch": r.defaultBranch(), "allow_auto_merge": r.set.AutoMergeAllowed,
 		"allow_merge_commit": true, "allow_squash_merge": true, "allow_rebase_merge": true,
-		"delete_branch_on_merge": false,
+		"delete_branch_on_merge": r.set.DeleteBranchOnMerge,
 	}
 }
 
@@ -215,6 +217,30 @@ func (s *Server) updateRef(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.refJSON(repo, ref, in.SHA))
+}
+
+func (s *Server) deleteRef(w http.ResponseWriter, r *http.Request) {
+	const doc = docsBase + "/git/refs#delete-a-reference"
+	repo, ok := s.repoFor(w, r, doc)
+	if !ok {
+		return
+	}
+	defer s.mu.Unlock()
+	ref := "refs/" + r.PathValue("ref")
+	old := repo.git.resolve(r.Context(), ref)
+	if old == "" {
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{Message: "Reference does not exist", DocumentationURL: doc, Status: "422"})
+		return
+	}
+	if branch, ok := strings.CutPrefix(ref, "refs/heads/"); ok && repo.protected(branch) {
+		s.refuseProtected(w, repo, branch, doc)
+		return
+	}
+	if err := repo.git.deleteRef(r.Context(), ref, old); err != nil {
+		writeJSON(w, http.StatusConflict, apiError{Message: "Reference cannot be deleted", DocumentationURL: doc, Status: "409"})
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func ts(t time.Time) any {
@@ -440,7 +466,7 @@ func (s *Server) checkMergeAllowed(repo *repoState, p *pull) *mergeError {
 	if repo.hasQueue(p.base) {
 		return &mergeError{typ: "UNPROCESSABLE", status: 405, msg: "Changes must be made through the merge queue"}
 	}
-	if repo.checksBlock(p) {
+	if repo.checksBlock(context.Background(), p) {
 		msg := fmt.Sprintf("Required status check %q is expected.", repo.set.RequiredChecks[0])
 		if repo.set.Ruleset {
 			msg = "Repository rule violations found\n\n" + msg + "\n\n"

@@ -177,8 +177,56 @@ type Commit {
 }
 
 type StatusCheckRollup {
+  contexts(after: String, before: String, first: Int, last: Int): StatusCheckRollupContextConnection!
   id: ID!
   state: StatusState!
+}
+
+union StatusCheckRollupContext = CheckRun | StatusContext
+
+type StatusCheckRollupContextConnection {
+  nodes: [StatusCheckRollupContext]
+  totalCount: Int!
+}
+
+type CheckRun {
+  conclusion: CheckConclusionState
+  detailsUrl: URI
+  id: ID!
+  isRequired(pullRequestId: ID, pullRequestNumber: Int): Boolean!
+  name: String!
+  status: CheckStatusState!
+}
+
+type StatusContext {
+  context: String!
+  createdAt: DateTime!
+  description: String
+  id: ID!
+  isRequired(pullRequestId: ID, pullRequestNumber: Int): Boolean!
+  state: StatusState!
+  targetUrl: URI
+}
+
+enum CheckConclusionState {
+  ACTION_REQUIRED
+  CANCELLED
+  FAILURE
+  NEUTRAL
+  SKIPPED
+  STALE
+  STARTUP_FAILURE
+  SUCCESS
+  TIMED_OUT
+}
+
+enum CheckStatusState {
+  COMPLETED
+  IN_PROGRESS
+  PENDING
+  QUEUED
+  REQUESTED
+  WAITING
 }
 
 enum StatusState {

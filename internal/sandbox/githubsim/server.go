@@ -242,7 +242,8 @@ func pullState(p *pull) string {
 
 // Fault is an injected answer that replaces the next request's real one.
 type Fault struct {
-	// Status is 403 or 429 for a rate limit, or a 5xx; 200 with Primary on a
+	// Status is 403 or 429 for a rate limit, 401 for a refused token
+	// ("Bad credentials"), or a 5xx; 200 with Primary on a
 	// GraphQL request is GraphQL's RATE_LIMITED answer.
 	Status int
 	// RetryAfter, when above zero, is sent as the Retry-After header (seconds).
@@ -252,6 +253,13 @@ type Fault struct {
 	Primary bool
 	// ResetIn is the primary limit's reset, from now (default 60 s).
 	ResetIn time.Duration
+	// Match, when set, makes the fault wait for the next request to that
+	// route, as Requests names it ("POST /repos/{owner}/{repo}/pulls");
+	// other requests pass. Empty: the very next request.
+	Match string
+	// Applied carries the request out before the fault replaces its answer:
+	// the change is made, the answer is lost (a 5xx after the write).
+	Applied bool
 }
 
 // InjectFaults queues answers for the next len(faults) requests.
@@ -328,13 +336,18 @@ func (s *Server) handler() http.Handler {
 		}
 		s.mu.Lock()
 		var fault *Fault
-		if len(s.faults) > 0 {
-			f := s.faults[0]
-			s.faults = s.faults[1:]
-			fault = &f
+		for i, f := range s.faults {
+			if f.Match == "" || f.Match == key {
+				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+				fault = &f
+				break
+			}
 		}
 		s.mu.Unlock()
 		s.rateHeaders(w, 4999)
+		if fault != nil && fault.Applied && s.authorized(r) {
+			mux.ServeHTTP(httptest.NewRecorder(), r) // the change is made; its answer is lost
+		}
 		if fault != nil {
 			if graphQL {
 				s.count(key + " (fault)")
@@ -392,6 +405,8 @@ func (s *Server) writeFault(w http.ResponseWriter, f Fault, graphQL bool) {
 		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(s.now().Add(reset).Unix(), 10))
 	}
 	switch {
+	case f.Status == http.StatusUnauthorized:
+		writeJSON(w, f.Status, apiError{Message: "Bad credentials", DocumentationURL: "https://docs.github.com/rest", Status: "401"})
 	case f.Status >= 500:
 		writeJSON(w, f.Status, apiError{Message: "Server Error"})
 	case f.Primary && graphQL && f.Status == http.StatusOK:

@@ -34,6 +34,9 @@ type RepoSettings struct {
 	// OptionalChecksFail makes a non-required check fail: a pull request that
 	// is otherwise mergeable reports UNSTABLE instead of CLEAN.
 	OptionalChecksFail bool
+	// DeleteBranchOnMerge is Settings > General > Automatically delete head
+	// branches: the head branch is deleted when its pull request merges.
+	DeleteBranchOnMerge bool
 	// UnknownReads is how many first reads of a new pull request's
 	// mergeStateStatus answer UNKNOWN, as GitHub does while it computes mergeability.
 	UnknownReads int
@@ -49,6 +52,8 @@ type repoState struct {
 	pulls    []*pull
 	queue    []*pull
 	verified map[string]bool
+	statuses map[string][]*statusRec // commit statuses by SHA, oldest first
+	runs     map[string][]*runRec    // check runs by SHA, oldest first
 }
 
 type autoMerge struct {
@@ -132,9 +137,10 @@ func (r *repoState) headSHA(ctx context.Context, p *pull) string {
 	return r.git.resolve(ctx, "refs/heads/"+p.head)
 }
 
-// checksBlock reports whether required checks hold the pull request back.
-func (r *repoState) checksBlock(p *pull) bool {
-	return r.protected(p.base) && len(r.set.RequiredChecks) > 0 && !r.passing
+// checksBlock reports whether required checks hold the pull request back:
+// not all passed on its head (SetChecksPassing passes them all).
+func (r *repoState) checksBlock(ctx context.Context, p *pull) bool {
+	return r.protected(p.base) && len(r.set.RequiredChecks) > 0 && !r.passing && !r.requiredPass(r.headSHA(ctx, p))
 }
 
 // mergeState computes mergeStateStatus the way GitHub reports it.
@@ -159,7 +165,7 @@ func (r *repoState) mergeState(ctx context.Context, p *pull, count bool) string 
 	if _, ok, err := r.git.mergeTree(ctx, base, head); err != nil || !ok {
 		return "DIRTY"
 	}
-	if r.checksBlock(p) {
+	if r.checksBlock(ctx, p) {
 		return "BLOCKED"
 	}
 	if r.set.OptionalChecksFail {
@@ -175,7 +181,10 @@ func mergeableNow(state string) bool {
 }
 
 // rollupState is the head commit's status rollup: "" for none (checks never started).
-func (r *repoState) rollupState(p *pull) string {
+func (r *repoState) rollupState(ctx context.Context, p *pull) string {
+	if st := rollupOf(r.items(r.headSHA(ctx, p))); st != "" && !r.passing {
+		return st
+	}
 	if len(r.set.RequiredChecks) == 0 {
 		return "SUCCESS"
 	}
@@ -239,6 +248,12 @@ func (s *Server) merge(ctx context.Context, r *repoState, p *pull, method, headl
 	p.auto, p.inQueue = nil, false
 	r.queue = slices.DeleteFunc(r.queue, func(q *pull) bool { return q == p })
 	s.logf("githubsim: merged %s#%d into %s as %s (%s)", r.fullName(), p.number, p.base, newSHA[:12], strings.ToLower(method))
+	if r.set.DeleteBranchOnMerge {
+		// GitHub deletes the head branch once the pull request merged.
+		if err := r.git.deleteRef(ctx, "refs/heads/"+p.head, head); err != nil {
+			s.logf("githubsim: deleting branch %s after the merge: %v", p.head, err)
+		}
+	}
 	return nil
 }
 
@@ -356,11 +371,14 @@ func (s *Server) settle(ctx context.Context, r *repoState, runQueue bool) {
 			s.logf("githubsim: auto-merge of %s#%d failed: %v", r.fullName(), p.number, err)
 		}
 	}
-	if !runQueue || !r.passing {
+	if !runQueue {
 		return
 	}
 	for len(r.queue) > 0 {
 		p := r.queue[0]
+		if !r.passing && !r.requiredPass(r.headSHA(ctx, p)) {
+			return
+		}
 		if err := s.merge(ctx, r, p, r.queueMethod(), "", "", ""); err != nil {
 			s.logf("githubsim: merge queue dropped %s#%d: %v", r.fullName(), p.number, err)
 			s.dequeue(r, p)

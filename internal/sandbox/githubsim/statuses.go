@@ -13,28 +13,13 @@ import (
 	"time"
 )
 
-// statusStore holds what pullers write back to GitHub: commit statuses,
-// check runs, deployments and their statuses, per repository. The maps are
+// statusStore holds the deployments pullers create, per repository. Commit
+// statuses and check runs live with the repository (repoState.statuses and
+// .runs, checks.go), where the required-check rollup reads them. The map is
 // made on first use; every access holds s.mu.
 type statusStore struct {
 	nextID      int64
-	statuses    map[string][]*commitStatus // "owner/name@sha", oldest first
-	checks      map[string][]*checkRun     // "owner/name@sha", oldest first
-	deployments map[string][]*deployment   // "owner/name", oldest first
-}
-
-type commitStatus struct {
-	id                                     int64
-	sha, state, context, description, link string
-	creator                                string
-	at                                     time.Time
-}
-
-type checkRun struct {
-	id                                  int64
-	sha, name, status, conclusion, link string
-	title, summary                      string
-	started, completed                  time.Time
+	deployments map[string][]*deployment // "owner/name", oldest first
 }
 
 // statusRoutes adds the commit status, check run, deployment and compare
@@ -54,9 +39,7 @@ func (s *Server) statusRoutes(mux *http.ServeMux) {
 }
 
 func (st *statusStore) init() {
-	if st.statuses == nil {
-		st.statuses = map[string][]*commitStatus{}
-		st.checks = map[string][]*checkRun{}
+	if st.deployments == nil {
 		st.deployments = map[string][]*deployment{}
 	}
 }
@@ -165,17 +148,21 @@ func (s *Server) commitFor(w http.ResponseWriter, r *http.Request, repo *repoSta
 	return sha, true
 }
 
-func (s *Server) userJSON(login string) map[string]any {
-	return map[string]any{"login": login, "id": 1, "type": "Bot", "url": s.srv.URL + "/users/" + login}
+func (s *Server) userJSON(login, typ string) map[string]any {
+	return map[string]any{"login": login, "id": 1, "type": typ, "url": s.srv.URL + "/users/" + login}
 }
 
-func (s *Server) statusJSON(repo *repoState, c *commitStatus) map[string]any {
-	at := c.at.UTC().Format(time.RFC3339)
+func (s *Server) statusJSON(repo *repoState, sha string, c *statusRec) map[string]any {
+	at := c.created.UTC().Format(time.RFC3339)
+	typ := "User"
+	if strings.HasSuffix(c.Creator, "[bot]") {
+		typ = "Bot"
+	}
 	return map[string]any{
-		"url": s.srv.URL + "/repos/" + repo.fullName() + "/statuses/" + c.sha, "id": c.id,
-		"node_id": fmt.Sprintf("SC_sim%d", c.id), "state": c.state, "description": nullable(c.description),
-		"target_url": nullable(c.link), "context": c.context, "created_at": at, "updated_at": at,
-		"avatar_url": nil, "creator": s.userJSON(c.creator),
+		"url": s.srv.URL + "/repos/" + repo.fullName() + "/statuses/" + sha, "id": c.id,
+		"node_id": fmt.Sprintf("SC_sim%d", c.id), "state": c.State, "description": nullable(c.Description),
+		"target_url": nullable(c.TargetURL), "context": c.Context, "created_at": at, "updated_at": at,
+		"avatar_url": nil, "creator": s.userJSON(c.Creator, typ),
 	}
 }
 
@@ -186,6 +173,8 @@ func nullable(s string) any {
 	return s
 }
 
+// createStatus answers POST /repos/{o}/{r}/statuses/{sha}; a status may let
+// auto-merge or the merge queue go on.
 func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 	const doc = docsBase + "/commits/statuses#create-a-commit-status"
 	repo, ok := s.repoFor(w, r, doc)
@@ -211,21 +200,25 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.st.init()
-	c := &commitStatus{id: s.st.id(), sha: sha, state: in.State, context: "default", creator: s.login, at: s.now()}
-	if in.Context != nil && *in.Context != "" {
-		c.context = *in.Context
+	st := CommitStatus{State: in.State}
+	if in.Context != nil {
+		st.Context = *in.Context
 	}
 	if in.Description != nil {
-		c.description = *in.Description
+		st.Description = *in.Description
 	}
 	if in.TargetURL != nil {
-		c.link = *in.TargetURL
+		st.TargetURL = *in.TargetURL
 	}
-	key := repo.fullName() + "@" + sha
-	s.st.statuses[key] = append(s.st.statuses[key], c)
-	s.logf("github: status %s %s on %s", c.context, c.state, sha[:7])
-	writeJSON(w, http.StatusCreated, s.statusJSON(repo, c))
+	c, err := s.addStatus(repo, sha, st)
+	if err != nil {
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{Message: "Validation Failed", DocumentationURL: doc, Status: "422",
+			Errors: []fieldError{{Resource: "Status", Field: "state", Code: "custom", Message: err.Error()}}})
+		return
+	}
+	s.logf("github: status %s %s on %s", c.Context, c.State, sha[:7])
+	s.settle(r.Context(), repo, true)
+	writeJSON(w, http.StatusCreated, s.statusJSON(repo, sha, c))
 }
 
 // listStatuses lists every status of the ref, newest first.
@@ -239,13 +232,12 @@ func (s *Server) listStatuses(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.st.init()
-	all := slices.Clone(s.st.statuses[repo.fullName()+"@"+sha])
+	all := slices.Clone(repo.statuses[sha])
 	slices.Reverse(all)
 	start, end := s.page(w, r, len(all), 30, 100)
 	out := []map[string]any{}
 	for _, c := range all[start:end] {
-		out = append(out, s.statusJSON(repo, c))
+		out = append(out, s.statusJSON(repo, sha, c))
 	}
 	s.writeCacheable(w, r, out)
 }
@@ -262,61 +254,51 @@ func (s *Server) combinedStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.st.init()
-	var latest []*commitStatus
-	seen := map[string]bool{}
-	all := s.st.statuses[repo.fullName()+"@"+sha]
-	for i := len(all) - 1; i >= 0; i-- {
-		if !seen[all[i].context] {
-			seen[all[i].context] = true
-			latest = append(latest, all[i])
-		}
-	}
-	state := "success"
-	if len(latest) == 0 {
-		state = "pending"
-	}
-	for _, c := range latest {
-		switch {
-		case c.state == "error" || c.state == "failure":
-			state = "failure"
-		case c.state == "pending" && state != "failure":
-			state = "pending"
-		}
-	}
+	latest := repo.latestStatuses(sha)
 	start, end := s.page(w, r, len(latest), 30, 100)
 	statuses := []map[string]any{}
 	for _, c := range latest[start:end] {
-		statuses = append(statuses, s.statusJSON(repo, c))
+		statuses = append(statuses, s.statusJSON(repo, sha, c))
 	}
 	s.writeCacheable(w, r, map[string]any{
-		"state": state, "statuses": statuses, "sha": sha, "total_count": len(latest),
+		"state": combinedState(latest), "statuses": statuses, "sha": sha, "total_count": len(latest),
 		"repository": s.repoJSON(repo), "commit_url": s.srv.URL + "/repos/" + repo.fullName() + "/commits/" + sha,
 		"url": s.srv.URL + "/repos/" + repo.fullName() + "/commits/" + sha + "/status",
 	})
 }
 
-func (s *Server) checkRunJSON(repo *repoState, c *checkRun) map[string]any {
-	t := func(at time.Time) any {
-		if at.IsZero() {
-			return nil
+// suiteID is the check suite of an app's runs on a commit: the id of the
+// app's first run there (the simulator has one suite per app and commit).
+func (r *repoState) suiteID(sha, app string) int {
+	for _, rr := range r.runs[sha] {
+		if rr.App == app {
+			return rr.id
 		}
-		return at.UTC().Format(time.RFC3339)
 	}
+	return 0
+}
+
+func (s *Server) checkRunJSON(repo *repoState, sha string, c *runRec) map[string]any {
 	return map[string]any{
-		"id": c.id, "node_id": fmt.Sprintf("CR_sim%d", c.id), "head_sha": c.sha, "name": c.name,
-		"status": c.status, "conclusion": nullable(c.conclusion), "details_url": nullable(c.link),
+		"id": c.id, "node_id": fmt.Sprintf("CR_sim%d", c.id), "head_sha": sha, "external_id": "", "name": c.Name,
+		"status": c.Status, "conclusion": nullable(c.Conclusion), "details_url": nullable(c.DetailsURL),
 		"html_url":   fmt.Sprintf("%s/%s/runs/%d", s.htmlBase(), repo.fullName(), c.id),
 		"url":        fmt.Sprintf("%s/repos/%s/check-runs/%d", s.srv.URL, repo.fullName(), c.id),
-		"started_at": t(c.started), "completed_at": t(c.completed),
-		"output":      map[string]any{"title": nullable(c.title), "summary": nullable(c.summary), "annotations_count": 0},
-		"check_suite": map[string]any{"id": c.id},
-		"app":         map[string]any{"id": 1, "slug": "gitops-puller", "name": "gitops puller"},
+		"started_at": ts(c.started), "completed_at": ts(c.completed),
+		"output":        map[string]any{"title": nullable(c.title), "summary": nullable(c.summary), "text": nil, "annotations_count": 0},
+		"check_suite":   map[string]any{"id": repo.suiteID(sha, c.App)},
+		"app":           map[string]any{"id": 1, "slug": c.App, "name": c.App},
+		"pull_requests": []any{},
 	}
 }
 
+// pullerApp is the GitHub App the simulator takes POST /check-runs to come
+// from (GitHub takes it from the App's installation token).
+const pullerApp = "gitops-puller"
+
 // createCheckRun creates a check run as a GitHub App would (the simulator
-// accepts any authorized token).
+// accepts any authorized token); a run may let auto-merge or the merge
+// queue go on.
 func (s *Server) createCheckRun(w http.ResponseWriter, r *http.Request) {
 	const doc = docsBase + "/checks/runs#create-a-check-run"
 	repo, ok := s.repoFor(w, r, doc)
@@ -352,20 +334,14 @@ func (s *Server) createCheckRun(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.st.init()
-	now := s.now()
-	c := &checkRun{id: s.st.id(), sha: sha, name: in.Name, status: in.Status, conclusion: in.Conclusion,
-		link: in.DetailsURL, title: in.Output.Title, summary: in.Output.Summary, started: now}
-	if c.status == "completed" {
-		c.completed = now
-	}
-	key := repo.fullName() + "@" + sha
-	s.st.checks[key] = append(s.st.checks[key], c)
-	writeJSON(w, http.StatusCreated, s.checkRunJSON(repo, c))
+	c := s.addRun(repo, sha, CheckRun{Name: in.Name, Status: in.Status, Conclusion: in.Conclusion, DetailsURL: in.DetailsURL, App: pullerApp}, false)
+	c.title, c.summary = in.Output.Title, in.Output.Summary
+	s.settle(r.Context(), repo, true)
+	writeJSON(w, http.StatusCreated, s.checkRunJSON(repo, sha, c))
 }
 
 // listCheckRuns lists the check runs of a ref, newest first; filter=latest
-// (the default) keeps the most recent run of each name.
+// (the default) keeps the most recent run of each name and app.
 func (s *Server) listCheckRuns(w http.ResponseWriter, r *http.Request) {
 	repo, ok := s.repoFor(w, r, docsBase+"/checks/runs#list-check-runs-for-a-git-reference")
 	if !ok {
@@ -376,24 +352,30 @@ func (s *Server) listCheckRuns(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.st.init()
 	q := r.URL.Query()
-	latest := q.Get("filter") != "all"
-	var runs []*checkRun
-	seen := map[string]bool{}
-	all := s.st.checks[repo.fullName()+"@"+sha]
-	for i := len(all) - 1; i >= 0; i-- {
-		c := all[i]
-		if (latest && seen[c.name]) || (q.Get("check_name") != "" && c.name != q.Get("check_name")) || (q.Get("status") != "" && c.status != q.Get("status")) {
-			continue
-		}
-		seen[c.name] = true
-		runs = append(runs, c)
-	}
+	runs := filterRuns(repo.runs[sha], q.Get("filter") != "all", q.Get("check_name"), q.Get("status"))
 	start, end := s.page(w, r, len(runs), 30, 100)
 	out := []map[string]any{}
 	for _, c := range runs[start:end] {
-		out = append(out, s.checkRunJSON(repo, c))
+		out = append(out, s.checkRunJSON(repo, sha, c))
 	}
 	s.writeCacheable(w, r, map[string]any{"total_count": len(runs), "check_runs": out})
+}
+
+// filterRuns returns runs (oldest first) newest first: with latest only the
+// newest of each app and name, and only those of name and status when set
+// (status compared case-insensitively, for GraphQL's upper-case enum).
+func filterRuns(all []*runRec, latest bool, name, status string) []*runRec {
+	var out []*runRec
+	seen := map[string]bool{}
+	for i := len(all) - 1; i >= 0; i-- {
+		c := all[i]
+		key := c.App + "/" + c.Name
+		if (latest && seen[key]) || (name != "" && c.Name != name) || (status != "" && !strings.EqualFold(c.Status, status)) {
+			continue
+		}
+		seen[key] = true
+		out = append(out, c)
+	}
+	return out
 }

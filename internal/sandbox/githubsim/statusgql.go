@@ -3,6 +3,7 @@ package githubsim
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,7 +13,8 @@ import (
 // statusSDL extends schemaSDL with what a deploy waiter reads over GraphQL:
 // Repository.object, and on Commit its history, parents, commit statuses
 // (Status.contexts) and check suites with their check runs. Names as in
-// GitHub's public schema.
+// GitHub's public schema. CheckRun, StatusContext and their enums are
+// defined once, in schemaSDL, for both this and StatusCheckRollup.
 const statusSDL = `
 interface GitObject {
   id: ID!
@@ -46,15 +48,6 @@ type Status {
   state: StatusState!
 }
 
-type StatusContext {
-  context: String!
-  createdAt: DateTime!
-  description: String
-  id: ID!
-  state: StatusState!
-  targetUrl: URI
-}
-
 type CheckSuiteConnection {
   nodes: [CheckSuite]
   totalCount: Int!
@@ -82,34 +75,6 @@ type CheckRunConnection {
   totalCount: Int!
 }
 
-type CheckRun {
-  conclusion: CheckConclusionState
-  detailsUrl: URI
-  id: ID!
-  name: String!
-  status: CheckStatusState!
-}
-
-enum CheckConclusionState {
-  ACTION_REQUIRED
-  CANCELLED
-  FAILURE
-  NEUTRAL
-  SKIPPED
-  STALE
-  STARTUP_FAILURE
-  SUCCESS
-  TIMED_OUT
-}
-
-enum CheckStatusState {
-  COMPLETED
-  IN_PROGRESS
-  PENDING
-  QUEUED
-  REQUESTED
-  WAITING
-}
 `
 
 type gitObjectResolver struct{ c *commitResolver }
@@ -198,26 +163,13 @@ func (c *commitResolver) Parents(ctx context.Context, args connArgs) (*commitCon
 
 // Status is the latest status of each context, null when the commit has none.
 func (c *commitResolver) Status() *statusResolver {
-	c.s.st.init()
-	all := c.s.st.statuses[c.r.fullName()+"@"+c.sha]
-	if len(all) == 0 {
+	latest := c.r.latestStatuses(c.sha)
+	if len(latest) == 0 {
 		return nil
 	}
-	out := &statusResolver{sha: c.sha, state: "SUCCESS"}
-	seen := map[string]bool{}
-	for i := len(all) - 1; i >= 0; i-- {
-		st := all[i]
-		if seen[st.context] {
-			continue
-		}
-		seen[st.context] = true
-		out.contexts = append(out.contexts, &statusContextResolver{st})
-		switch {
-		case st.state == "error" || st.state == "failure":
-			out.state = "FAILURE"
-		case st.state == "pending" && out.state != "FAILURE":
-			out.state = "PENDING"
-		}
+	out := &statusResolver{sha: c.sha, state: strings.ToUpper(combinedState(latest))}
+	for _, st := range latest {
+		out.contexts = append(out.contexts, &statusContextResolver{st: st, req: requirement{s: c.s, r: c.r, pr: c.pr}})
 	}
 	return out
 }
@@ -231,45 +183,46 @@ func (s *statusResolver) Contexts() []*statusContextResolver { return s.contexts
 func (s *statusResolver) ID() graphql.ID                     { return graphql.ID("S_sim_" + s.sha) }
 func (s *statusResolver) State() string                      { return s.state }
 
-type statusContextResolver struct{ c *commitStatus }
-
-func (s *statusContextResolver) Context() string      { return s.c.context }
-func (s *statusContextResolver) CreatedAt() dateTime  { return dateTime{s.c.at} }
-func (s *statusContextResolver) ID() graphql.ID       { return graphql.ID(fmt.Sprintf("SC_sim%d", s.c.id)) }
-func (s *statusContextResolver) State() string        { return strings.ToUpper(s.c.state) }
-func (s *statusContextResolver) Description() *string { return optString(s.c.description) }
-func (s *statusContextResolver) TargetURL() *uri      { return optURI(s.c.link) }
-
-func optURI(s string) *uri {
-	if s == "" {
-		return nil
-	}
-	u := uri(s)
-	return &u
-}
-
-// CheckSuites has one suite per commit that has check runs (the simulator
-// has one app).
+// CheckSuites has one suite per app with check runs on the commit, in the
+// order the apps first reported.
 func (c *commitResolver) CheckSuites(args connArgs) *checkSuiteConn {
-	c.s.st.init()
-	runs := c.s.st.checks[c.r.fullName()+"@"+c.sha]
-	if len(runs) == 0 {
-		return &checkSuiteConn{}
+	conn := &checkSuiteConn{}
+	runs := c.r.runs[c.sha]
+	for _, rr := range runs {
+		if slices.ContainsFunc(conn.nodes, func(s *checkSuiteResolver) bool { return s.app == rr.App }) {
+			continue
+		}
+		suite := &checkSuiteResolver{c: c, app: rr.App, id: rr.id}
+		for _, o := range runs {
+			if o.App == rr.App {
+				suite.runs = append(suite.runs, o)
+			}
+		}
+		conn.nodes = append(conn.nodes, suite)
 	}
-	return &checkSuiteConn{nodes: []*checkSuiteResolver{{sha: c.sha, runs: runs}}}
+	conn.total = len(conn.nodes)
+	if n := args.limit(100); n < len(conn.nodes) {
+		conn.nodes = conn.nodes[:n]
+	}
+	return conn
 }
 
-type checkSuiteConn struct{ nodes []*checkSuiteResolver }
+type checkSuiteConn struct {
+	nodes []*checkSuiteResolver
+	total int
+}
 
 func (c *checkSuiteConn) Nodes() *[]*checkSuiteResolver { return &c.nodes }
-func (c *checkSuiteConn) TotalCount() int32             { return int32(len(c.nodes)) }
+func (c *checkSuiteConn) TotalCount() int32             { return int32(c.total) }
 
 type checkSuiteResolver struct {
-	sha  string
-	runs []*checkRun
+	c    *commitResolver
+	app  string
+	id   int
+	runs []*runRec // oldest first
 }
 
-func (s *checkSuiteResolver) ID() graphql.ID { return graphql.ID("CS_sim_" + s.sha) }
+func (s *checkSuiteResolver) ID() graphql.ID { return graphql.ID(fmt.Sprintf("CS_sim%d", s.id)) }
 
 // CheckRuns lists the suite's runs, newest first; checkType LATEST keeps
 // the newest of each name.
@@ -282,36 +235,29 @@ func (s *checkSuiteResolver) CheckRuns(args struct {
 		Status    *string
 	}
 }) *checkRunConn {
-	out := &checkRunConn{}
-	seen := map[string]bool{}
-	for i := len(s.runs) - 1; i >= 0 && len(out.nodes) < args.limit(100); i-- {
-		c := s.runs[i]
-		f := args.FilterBy
-		if f != nil && ((f.CheckType != nil && *f.CheckType == "LATEST" && seen[c.name]) ||
-			(f.CheckName != nil && *f.CheckName != c.name) || (f.Status != nil && !strings.EqualFold(*f.Status, c.status))) {
-			continue
+	var latest bool
+	var name, status string
+	if f := args.FilterBy; f != nil {
+		latest = f.CheckType != nil && *f.CheckType == "LATEST"
+		if f.CheckName != nil {
+			name = *f.CheckName
 		}
-		seen[c.name] = true
-		out.nodes = append(out.nodes, &checkRunResolver{c})
+		if f.Status != nil {
+			status = *f.Status
+		}
+	}
+	runs := filterRuns(s.runs, latest, name, status)
+	out := &checkRunConn{total: len(runs)}
+	for _, rr := range runs[:min(len(runs), args.limit(100))] {
+		out.nodes = append(out.nodes, &checkRunResolver{run: rr, req: requirement{s: s.c.s, r: s.c.r, pr: s.c.pr}})
 	}
 	return out
 }
 
-type checkRunConn struct{ nodes []*checkRunResolver }
+type checkRunConn struct {
+	nodes []*checkRunResolver
+	total int
+}
 
 func (c *checkRunConn) Nodes() *[]*checkRunResolver { return &c.nodes }
-func (c *checkRunConn) TotalCount() int32           { return int32(len(c.nodes)) }
-
-type checkRunResolver struct{ c *checkRun }
-
-func (r *checkRunResolver) ID() graphql.ID   { return graphql.ID(fmt.Sprintf("CR_sim%d", r.c.id)) }
-func (r *checkRunResolver) Name() string     { return r.c.name }
-func (r *checkRunResolver) Status() string   { return strings.ToUpper(r.c.status) }
-func (r *checkRunResolver) DetailsURL() *uri { return optURI(r.c.link) }
-func (r *checkRunResolver) Conclusion() *string {
-	if r.c.conclusion == "" {
-		return nil
-	}
-	c := strings.ToUpper(r.c.conclusion)
-	return &c
-}
+func (c *checkRunConn) TotalCount() int32           { return int32(c.total) }
