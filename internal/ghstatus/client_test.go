@@ -284,9 +284,11 @@ func TestWaitPollsWithETags(t *testing.T) {
 	if n := w.sim.CountedRequests(); n != 3 {
 		t.Errorf("%d counted requests over %d, want 3 (compare, status, check runs, once each):\n%s", n, w.sim.TotalRequests(), w.sim.RequestLines())
 	}
+	// The last 304 may reach the simulator while the cancel cuts the client's
+	// read of it: the client then never saw that answer.
 	sent, counted := c.Requests()
-	if counted != 3 || sent < 12 {
-		t.Errorf("client counted %d of %d, want 3 of at least 12", counted, sent)
+	if counted != 3 || sent < 11 {
+		t.Errorf("client counted %d of %d answered, want 3 of at least 11", counted, sent)
 	}
 }
 

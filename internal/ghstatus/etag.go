@@ -12,13 +12,14 @@ import (
 // etagCache is a RoundTripper that makes every GET conditional: it keeps
 // the last 200 answer of each URL with its ETag, sends If-None-Match, and
 // answers a 304 from the kept copy. GitHub does not count a 304 against
-// the rate limit. It also counts what was sent.
+// the rate limit. It also counts what GitHub answered (a request cut
+// before an answer, as when the wait ends, is not known to count).
 type etagCache struct {
 	base http.RoundTripper
 
 	mu          sync.Mutex
 	kept        map[string]keptAnswer
-	sent        int // requests sent to GitHub
+	sent        int // requests GitHub answered
 	notModified int // of those, answered 304
 }
 
@@ -34,19 +35,23 @@ func newETagCache(base http.RoundTripper) *etagCache {
 func (c *etagCache) RoundTrip(req *http.Request) (*http.Response, error) {
 	key := req.URL.String()
 	c.mu.Lock()
-	c.sent++
 	k, have := c.kept[key]
 	c.mu.Unlock()
 	if req.Method != http.MethodGet {
-		return c.base.RoundTrip(req)
-	}
-	if have {
+		have = false
+	} else if have {
 		req = req.Clone(req.Context())
 		req.Header.Set("If-None-Match", k.etag)
 	}
 	resp, err := c.base.RoundTrip(req)
 	if err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	c.sent++
+	c.mu.Unlock()
+	if req.Method != http.MethodGet {
+		return resp, nil
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified && have:
@@ -69,8 +74,8 @@ func (c *etagCache) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// counted is the number of requests sent that GitHub counts: all but the
-// 304 answers.
+// counted is the number of requests GitHub answered and the number it
+// counts against the rate limit: all but the 304 answers.
 func (c *etagCache) counted() (sent, counted int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -193,7 +193,9 @@ func TestRunGivesUpWhenTheBudgetIsSpent(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r := &faultyRemote{fakeRemote: newFakeRemote(t, "main"), fault: tc.fault}
-			cfg := testConfig(func(c *config.Config) { c.Timeout = 300 * time.Millisecond })
+			// Long enough for a second attempt after a first one that builds the
+			// overlay under the race detector on a loaded machine.
+			cfg := testConfig(func(c *config.Config) { c.Timeout = 3 * time.Second })
 			res, err := New(r, WithRetry(quickRetry())).Run(context.Background(), cfg)
 			var bad interface{ BadInput() bool }
 			if err == nil || errors.As(err, &bad) {
