@@ -266,6 +266,11 @@ func adapters(cfg *config.Config, getenv func(string) string, logf func(string, 
 		}
 		opts = append(opts, promote.WithConfirmer(&argoConfirmer{c: c, apps: apps, refresh: string(cfg.ArgoCDRefresh), sync: cfg.ArgoCDSync}))
 	}
+	if o, ok, err := fluxOption(cfg, getenv, logf); err != nil {
+		return nil, nil, err
+	} else if ok {
+		opts = append(opts, o)
+	}
 	return opts, repo, nil
 }
 

@@ -202,8 +202,24 @@ type event struct {
 }
 
 func (w *waiter) run(ctx context.Context) (Status, error) {
-	if err := w.first(ctx); err != nil {
-		return w.status(), err
+	for {
+		err := w.first(ctx)
+		if err == nil {
+			break
+		}
+		if fatal(err) {
+			return w.status(), err
+		}
+		if ctx.Err() != nil {
+			return w.status(), w.timeout(ctx)
+		}
+		if w.lastErr == nil {
+			w.c.logf("flux: %s: %v; trying again every %s", w.ref, err, w.spec.PollInterval)
+		}
+		w.lastErr = err
+		if !sleep(ctx, w.spec.PollInterval) {
+			return w.status(), w.timeout(ctx)
+		}
 	}
 	if done, err := w.evaluate(ctx); done || err != nil {
 		return w.status(), err
@@ -339,18 +355,29 @@ func (w *waiter) onEvent(e event, isKS bool, watching map[bool]bool, poll *time.
 	return nil
 }
 
+// fatal reports whether reading again cannot help: a missing or
+// forbidden object, refused credentials, a failed verdict, bad input.
+func fatal(err error) bool {
+	var (
+		nf *NotFoundError
+		de *DeployError
+		he *hintError
+		ie *inputError
+	)
+	return errors.As(err, &nf) || errors.As(err, &de) || errors.As(err, &he) || errors.As(err, &ie)
+}
+
 // reread GETs both objects (the polling path, and the resync while the
 // watch works). Errors other than a missing object are kept for the
 // timeout message and retried.
 func (w *waiter) reread(ctx context.Context) error {
 	for _, get := range []func(context.Context) error{w.getKS, w.getSource} {
 		if err := get(ctx); err != nil {
-			var (
-				nf *NotFoundError
-				de *DeployError
-			)
-			if errors.As(err, &nf) || errors.As(err, &de) || ctx.Err() != nil {
+			if fatal(err) {
 				return err
+			}
+			if ctx.Err() != nil {
+				return nil // the loop reports the timeout
 			}
 			w.lastErr = err
 		}
