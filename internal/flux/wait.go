@@ -236,7 +236,7 @@ func (w *waiter) run(ctx context.Context) (Status, error) {
 	ksEvents, srcEvents := make(chan event), make(chan event)
 	go w.c.watch(wctx, KustomizationResource, w.ref, w.ksRV, w.spec, ksEvents)
 	go w.c.watch(wctx, GitRepositoryResource, w.srcRef, w.srcRV, w.spec, srcEvents)
-	watching := map[bool]bool{true: false, false: false} // ks, src: the watch delivers
+	var live [2]bool // the watch of the Kustomization [0] and of the source [1] delivers
 
 	poll := time.NewTimer(w.spec.PollInterval)
 	defer poll.Stop()
@@ -248,12 +248,12 @@ func (w *waiter) run(ctx context.Context) (Status, error) {
 		case <-ctx.Done():
 			return w.status(), w.timeout(ctx)
 		case e := <-ksEvents:
-			err = w.onEvent(e, true, watching, poll)
+			err = w.onEvent(e, true, &live[0], poll)
 		case e := <-srcEvents:
-			err = w.onEvent(e, false, watching, poll)
+			err = w.onEvent(e, false, &live[1], poll)
 		case <-poll.C:
 			err = w.reread(ctx)
-			if watching[true] && watching[false] {
+			if live[0] && live[1] {
 				poll.Reset(w.spec.ResyncInterval)
 			} else {
 				poll.Reset(w.spec.PollInterval)
@@ -328,27 +328,28 @@ func (w *waiter) takeSource(u *unstructured.Unstructured) error {
 	return nil
 }
 
-// onEvent takes one message of a watch.
-func (w *waiter) onEvent(e event, isKS bool, watching map[bool]bool, poll *time.Timer) error {
+// onEvent takes one message of a watch; live says whether that watch
+// delivers (while one does not, the waiter polls every PollInterval).
+func (w *waiter) onEvent(e event, isKS bool, live *bool, poll *time.Timer) error {
 	switch {
 	case e.obj != nil && isKS:
-		watching[isKS] = true
+		*live = true
 		return w.takeKS(e.obj)
 	case e.obj != nil:
-		watching[isKS] = true
+		*live = true
 		return w.takeSource(e.obj)
 	case e.gone && isKS:
 		return &NotFoundError{Kind: "Kustomization", Ref: w.ref}
 	case e.gone:
 		return &DeployError{Status: w.failedStatus(fmt.Sprintf("its source GitRepository %s was deleted", w.srcRef))}
 	case e.up:
-		watching[isKS] = true
+		*live = true
 	default:
 		if e.err != nil {
 			w.lastErr = e.err
 		}
-		if watching[isKS] {
-			watching[isKS] = false
+		if *live {
+			*live = false
 			poll.Reset(w.spec.PollInterval)
 		}
 	}
@@ -489,15 +490,19 @@ func (c *Client) watch(ctx context.Context, gvr schema.GroupVersionResource, ref
 			wi.Stop()
 			return
 		}
-		rv = c.drain(ctx, wi, ref, rv, send, b)
+		var delivered bool
+		rv, delivered = c.drain(ctx, wi, ref, rv, send, b)
 		wi.Stop()
+		if !delivered && !sleep(ctx, b.NextBackOff()) {
+			return // a watch that ends at once is not retried in a busy loop
+		}
 	}
 }
 
 // drain reads one watch until it ends and returns the resourceVersion to
 // continue from ("" after 410 Gone: the next watch starts from now, with
-// the object's current state first).
-func (c *Client) drain(ctx context.Context, wi watch.Interface, ref Ref, rv string, send func(event) bool, b *backoff.ExponentialBackOff) string {
+// the object's current state first), and whether it delivered anything.
+func (c *Client) drain(ctx context.Context, wi watch.Interface, ref Ref, rv string, send func(event) bool, b *backoff.ExponentialBackOff) (next string, delivered bool) {
 	for {
 		var (
 			e  watch.Event
@@ -505,11 +510,11 @@ func (c *Client) drain(ctx context.Context, wi watch.Interface, ref Ref, rv stri
 		)
 		select {
 		case <-ctx.Done():
-			return rv
+			return rv, delivered
 		case e, ok = <-wi.ResultChan():
 		}
 		if !ok {
-			return rv
+			return rv, delivered
 		}
 		switch e.Type {
 		case watch.Added, watch.Modified, watch.Deleted:
@@ -518,6 +523,7 @@ func (c *Client) drain(ctx context.Context, wi watch.Interface, ref Ref, rv stri
 				continue
 			}
 			b.Reset()
+			delivered = true
 			if v := u.GetResourceVersion(); v != "" {
 				rv = v
 			}
@@ -526,20 +532,19 @@ func (c *Client) drain(ctx context.Context, wi watch.Interface, ref Ref, rv stri
 				ev = event{gone: true}
 			}
 			if !send(ev) {
-				return rv
+				return rv, delivered
 			}
 		case watch.Bookmark:
 			if u, isU := e.Object.(*unstructured.Unstructured); isU && u.GetResourceVersion() != "" {
-				rv = u.GetResourceVersion()
+				rv, delivered = u.GetResourceVersion(), true
 			}
 		case watch.Error:
 			err := apierrors.FromObject(e.Object)
 			if apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
-				return ""
+				return "", true
 			}
 			send(event{err: fmt.Errorf("watching %s: %w", ref, err)})
-			sleep(ctx, b.NextBackOff())
-			return rv
+			return rv, false
 		}
 	}
 }

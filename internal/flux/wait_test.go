@@ -417,3 +417,46 @@ func TestNewKubeconfig(t *testing.T) {
 		})
 	}
 }
+
+// TestWaitReconnectsWhenTheWatchEnds: a watch the server closes is opened
+// again, and its events decide (polling is off in this test).
+func TestWaitReconnectsWhenTheWatchEnds(t *testing.T) {
+	c := newCluster(t, loadKS(t, "run1-ks-ready-rev1.json"), loadGit(t, "run1-git-ready-rev1.json"))
+	var mu sync.Mutex
+	ksWatches := 0
+	c.dyn.PrependWatchReactor("kustomizations", func(k8stesting.Action) (bool, watch.Interface, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		ksWatches++
+		if ksWatches == 1 {
+			fw := watch.NewFake()
+			fw.Stop() // the server ends the first watch at once
+			return true, fw, nil
+		}
+		return false, nil, nil
+	})
+	watches := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return ksWatches
+	}
+	spec := fast(WaitSpec{Refs: []Ref{{"flux-system", "demo"}}, Revision: v110})
+	spec.PollInterval, spec.ResyncInterval = time.Hour, time.Hour
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	done := start(ctx, c.client(), spec)
+	until(t, "a second watch of the Kustomization", func() bool { return watches() >= 2 })
+	ks := c.ks()
+	ks.Status.LastAppliedRevision = "main@sha1:" + v110
+	for {
+		c.putKS(ks) // again until the new watch, registered right after its count, sees one
+		select {
+		case r := <-done:
+			if r.err != nil || r.st[0].State != Deployed {
+				t.Fatalf("Wait = %+v, %v; want deployed through the reopened watch", r.st, r.err)
+			}
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
