@@ -1,7 +1,6 @@
 package fluxworld
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -41,10 +40,10 @@ var (
 	GitRepositoryResource = schema.GroupVersionResource{Group: "source.toolkit.fluxcd.io", Version: "v1", Resource: "gitrepositories"}
 )
 
-// binaries finds kube-apiserver ($GITOPS_PROMOTE_REALWORLD_BIN, or its cache folder of
-// build.sh) and the Flux controllers (what build-flux.sh --bin-dir prints).
-func binaries(ctx context.Context) (map[string]string, error) {
-	out := map[string]string{}
+// binaries finds kube-apiserver (in $GITOPS_PROMOTE_REALWORLD_BIN, or the cache folder of
+// build.sh) and the two Flux controllers this world runs (the cache folders of
+// build-flux.sh), each only when its build stamp is there.
+func binaries() (map[string]string, error) {
 	cache := os.Getenv("GITOPS_PROMOTE_REALWORLD_CACHE")
 	if cache == "" {
 		base := os.Getenv("XDG_CACHE_HOME")
@@ -54,48 +53,28 @@ func binaries(ctx context.Context) (map[string]string, error) {
 		}
 		cache = filepath.Join(base, "gitops-promote", "realworld")
 	}
-	api := filepath.Join(cache, "kube-apiserver-"+KubeAPIServerVersion+"-"+runtime.Version(), "kube-apiserver")
-	if d := os.Getenv("GITOPS_PROMOTE_REALWORLD_BIN"); d != "" {
-		api = filepath.Join(d, "kube-apiserver")
-	}
-	if _, err := os.Stat(api); err != nil {
-		return nil, fmt.Errorf("no kube-apiserver %s at %s: run test/realworld/build.sh", KubeAPIServerVersion, api)
-	}
-	out["kube-apiserver"] = api
-	script, err := findUp("test/realworld/build-flux.sh")
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.CommandContext(ctx, script, "--bin-dir")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	dir, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("%s", strings.TrimSpace(stderr.String()))
-	}
-	for _, b := range []string{"source-controller", "kustomize-controller"} {
-		out[b] = filepath.Join(strings.TrimSpace(string(dir)), b)
+	out := map[string]string{}
+	for name, version := range map[string]string{
+		"kube-apiserver":       KubeAPIServerVersion,
+		"source-controller":    fluxModules["github.com/fluxcd/source-controller"],
+		"kustomize-controller": fluxModules["github.com/fluxcd/kustomize-controller"],
+	} {
+		dir := filepath.Join(cache, name+"-"+version+"-"+runtime.Version())
+		bin := filepath.Join(dir, name)
+		if d := os.Getenv("GITOPS_PROMOTE_REALWORLD_BIN"); d != "" && name == "kube-apiserver" {
+			out[name] = filepath.Join(d, name)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".stamp")); err != nil {
+			script := "test/realworld/build-flux.sh"
+			if name == "kube-apiserver" {
+				script = "test/realworld/build.sh"
+			}
+			return nil, fmt.Errorf("no %s %s built in %s: run %s (cached after the first build)", name, version, dir, script)
+		}
+		out[name] = bin
 	}
 	return out, nil
-}
-
-// findUp finds rel from the working directory upwards.
-func findUp(rel string) (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		p := filepath.Join(dir, rel)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no %s above the working directory", rel)
-		}
-		dir = parent
-	}
 }
 
 // moduleDir is the module cache folder of a Flux controller (downloaded by the build).

@@ -105,7 +105,7 @@ func Start(ctx context.Context, opts ...Option) (w *World, err error) {
 			w = nil
 		}
 	}()
-	bins, err := binaries(ctx)
+	bins, err := binaries()
 	if err != nil {
 		return w, err
 	}
