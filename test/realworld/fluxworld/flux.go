@@ -155,6 +155,9 @@ func (w *World) startFlux(ctx context.Context, bins map[string]string) error {
 	}
 	env := append(w.env(), "KUBECONFIG="+w.Kubeconfig, "RUNTIME_NAMESPACE="+FluxNamespace)
 	storage := addr(ports[0])
+	if err := os.MkdirAll(filepath.Join(w.Dir, "storage"), 0o700); err != nil { // source-controller wants it there
+		return fmt.Errorf("making source-controller's storage: %w", err)
+	}
 	for _, c := range []struct {
 		name   string
 		args   []string
