@@ -154,12 +154,13 @@ func waitApplied(ctx context.Context, name, rev string) error {
 
 // proc is a running gitops-promote.
 type proc struct {
-	cmd    *exec.Cmd
-	mu     sync.Mutex
-	stdout bytes.Buffer
-	stderr lockedBuffer
-	done   chan struct{}
-	code   int
+	cmd      *exec.Cmd
+	mu       sync.Mutex
+	stdout   bytes.Buffer
+	stderr   lockedBuffer
+	done     chan struct{}
+	code     int
+	exitedAt time.Time // when the tool's process ended
 }
 
 type lockedBuffer struct {
@@ -190,6 +191,7 @@ func startTool(t *testing.T, args ...string) *proc {
 	}
 	go func() {
 		err := p.cmd.Wait()
+		p.exitedAt = time.Now()
 		var ee *exec.ExitError
 		switch {
 		case errors.As(err, &ee):
@@ -370,7 +372,10 @@ func TestFlux6RaceRightAfterAPush(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, stderr := p.wait(t)
-	if code != 0 || !strings.Contains(stdout, `"deployed":true`) {
+	var out struct {
+		Deployed bool `json:"deployed"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &out) != nil || !out.Deployed {
 		t.Fatalf("exit %d, stdout %s; stderr:\n%s", code, stdout, stderr)
 	}
 	if s, _ := readKS(ctx, "demo"); s.Applied != "main@sha1:"+head(t) {
