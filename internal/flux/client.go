@@ -40,7 +40,7 @@ type settings struct {
 type Option func(*settings)
 
 // WithKubeconfig reaches the API through a kubeconfig: a path, or the
-// file's content (anything with a line break). Empty: the in-cluster
+// file's content (anything with a line break, or JSON). Empty: the in-cluster
 // service account when running in a cluster, else $KUBECONFIG or
 // ~/.kube/config as kubectl reads them.
 func WithKubeconfig(pathOrContent string) Option {
@@ -95,7 +95,7 @@ func restConfig(s settings) (*rest.Config, string, error) {
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: s.context}
 	var cc clientcmd.ClientConfig
 	switch {
-	case strings.Contains(s.kubeconfig, "\n"):
+	case isContent(s.kubeconfig):
 		raw, err := clientcmd.Load([]byte(s.kubeconfig))
 		if err != nil {
 			// The parser's message may quote the content: leave it out.
@@ -124,6 +124,14 @@ func restConfig(s settings) (*rest.Config, string, error) {
 		return nil, "", badInput(fmt.Sprintf("kubeconfig: %v", err))
 	}
 	return cfg, "the Kubernetes API at " + cfg.Host, nil
+}
+
+// isContent tells a kubeconfig given as content from a path: content has a
+// line break, or is JSON on one line (a path is never quoted in messages,
+// content never is).
+func isContent(s string) bool {
+	t := strings.TrimSpace(s)
+	return strings.Contains(t, "\n") || strings.HasPrefix(t, "{")
 }
 
 func (c *Client) resource(gvr schema.GroupVersionResource, ns string) dynamic.ResourceInterface {

@@ -399,6 +399,7 @@ func TestNewKubeconfig(t *testing.T) {
 		want string
 	}{
 		{"unknown context", []Option{WithKubeconfig(content), WithContext("nope")}, `kubeconfig: context "nope" does not exist`},
+		{"JSON content on one line is content, never quoted", []Option{WithKubeconfig(`{"apiVersion":"v1","kind":"Config","users":[{"name":"u","user":{"token":"s3cr3t-token"}}],"current-context":"nope"}`)}, `kubeconfig: invalid configuration: [context was not found for specified context: nope`},
 		{"content that is no kubeconfig", []Option{WithKubeconfig("token: s3cr3t-token\n: : :\n")}, "kubeconfig: the content is not a kubeconfig"},
 		{"missing path", []Option{WithKubeconfig("/nonexistent/kubeconfig")}, `kubeconfig: got "/nonexistent/kubeconfig", want the path of a kubeconfig file or its content`},
 	} {
