@@ -4,7 +4,7 @@ KUSTOMIZE_VERSION ?= v5.8.0
 BIN               := $(CURDIR)/bin
 KUSTOMIZE         := $(BIN)/kustomize
 
-.PHONY: test vet lint demo bench build fuzz
+.PHONY: test vet lint demo bench build fuzz realworld-flux
 
 ## test: vet, then every test with the race detector (installs the kustomize CLI for the differential test)
 test: $(KUSTOMIZE) vet
@@ -44,3 +44,11 @@ fuzz:
 	go test ./internal/actionio -run '^$$' -fuzz '^FuzzEscaper$$' -fuzztime $(FUZZTIME)
 	go test ./internal/kustomize -run '^$$' -fuzz '^FuzzCheckPlainYAML$$' -fuzztime $(FUZZTIME)
 	go test ./internal/kustomize -run '^$$' -fuzz '^FuzzIsRemote$$' -fuzztime $(FUZZTIME)
+
+## realworld-flux: the Flux scenarios of the real-world tier: the binary against the real source-controller
+## v1.9.3 and kustomize-controller v1.9.6 on a real kube-apiserver v1.34.2 (binaries built once and cached;
+## kube-apiserver by test/realworld/build.sh, Flux by test/realworld/build-flux.sh)
+realworld-flux:
+	@test -x test/realworld/build.sh && test/realworld/build.sh >/dev/null || ls "$${GITOPS_PROMOTE_REALWORLD_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/gitops-promote/realworld}"/kube-apiserver-v1.34.2-*/.stamp >/dev/null
+	test/realworld/build-flux.sh >/dev/null
+	go test -tags realworld -count=1 -timeout 20m ./test/realworld/fluxtier/

@@ -393,6 +393,11 @@ func adapters(cfg *config.Config, getenv func(string) string, logf func(string, 
 	} else if opt != nil {
 		opts = append(opts, opt)
 	}
+	if o, ok, err := fluxOption(cfg, getenv, logf); err != nil {
+		return nil, nil, err
+	} else if ok {
+		opts = append(opts, o)
+	}
 	return opts, repo, nil
 }
 
