@@ -254,9 +254,16 @@ func TestE2EMergeQueueWithDeleteBranchOnMerge(t *testing.T) {
 	images := []string{userImage, "ghcr.io/acme/sidecar:2.0.0"}
 	var outs []string
 	var dones []<-chan runResult
-	for _, img := range images {
+	for i, img := range images {
 		in := worldInputs(w, "user-service-production")
 		in["images"] = img
+		if i == 1 {
+			// No container uses the sidecar image: Argo CD cannot show it live, so
+			// this run lands and merges without asking Argo CD.
+			delete(in, "argocd-apps")
+			delete(in, "argocd-server")
+			delete(in, "argocd-token")
+		}
 		env, out, _ := runnerEnv(t, in)
 		outs = append(outs, out)
 		dones = append(dones, startBinary(t, env, "run"))
@@ -278,8 +285,12 @@ func TestE2EMergeQueueWithDeleteBranchOnMerge(t *testing.T) {
 			t.Errorf("run %d: exit %d\nstdout:\n%s\nstderr:\n%s", i, r.code, r.stdout, r.stderr)
 			continue
 		}
-		if got := readOutputs(t, outs[i]); got["merged"] != "true" || got["revision"] != head || got["deployed"] != "true" {
-			t.Errorf("run %d outputs %v; want merged as %s and deployed", i, got, head)
+		want := "true"
+		if i == 1 {
+			want = "false"
+		}
+		if got := readOutputs(t, outs[i]); got["merged"] != "true" || got["revision"] != head || got["deployed"] != want {
+			t.Errorf("run %d outputs %v; want merged as %s and deployed=%s", i, got, head, want)
 		}
 	}
 	if h, err := w.Git.Head(w.Repo, prBranch); err == nil {
