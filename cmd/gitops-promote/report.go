@@ -66,6 +66,8 @@ func headline(res *promote.Result, err error) string {
 		return "nothing to change: the images are already set"
 	case res.DryRun:
 		return "dry run: nothing was landed"
+	case res.Superseded && len(res.SupersededBy) > 0:
+		return fmt.Sprintf("superseded: a later change replaced our image on %s before it was applied; nothing of ours to deploy", res.Branch)
 	case res.Superseded:
 		return fmt.Sprintf("superseded: a later run's value of our image won in pull request #%d; nothing of ours to deploy", res.PullRequestNumber)
 	case res.Deployed:

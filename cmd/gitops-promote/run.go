@@ -66,6 +66,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		for _, r := range res.Replacements {
 			_ = a.Warning(e.redact.String("superseded: " + r.String(res.PullRequestNumber)))
 		}
+		for _, s := range res.SupersededBy {
+			_ = a.Warning(e.redact.String(s))
+		}
 		if res.DryRun && len(res.Files) > 0 {
 			_ = writeDiff(e.stdout, res.Files)
 			_ = writeRendered(e.stdout, res.Rendered)

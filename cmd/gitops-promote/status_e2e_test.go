@@ -170,7 +170,7 @@ func TestWaitConfirmsARevisionFromGitHubAlone(t *testing.T) {
 func TestE2EALaterCommitThatReplacedOurImageSupersedes(t *testing.T) {
 	t.Parallel()
 	w := startOpenWorld(t)
-	env, _, _ := runnerEnv(t, statusInputs(w))
+	env, outputs, _ := runnerEnv(t, statusInputs(w))
 	done := startBinary(t, env, "run")
 	ours := landed(t, w)
 	later, err := w.Git.CommitFiles(w.Repo, "main", map[string][]byte{userProd + "/kustomization.yaml": []byte(
@@ -181,11 +181,15 @@ func TestE2EALaterCommitThatReplacedOurImageSupersedes(t *testing.T) {
 	}
 	postStatus(t, w, later, "success", "Application user-service-production deployed at "+later+".")
 	r := <-done
-	if r.code != 1 {
-		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0 (superseded is not a failure)\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	if s := later[:7] + ", a later commit, changed our image values"; !strings.Contains(r.stderr, s) || !strings.Contains(r.stderr, ours[:7]+" is superseded") {
-		t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+	if got := readOutputs(t, outputs); got["superseded"] != "true" || got["deployed"] != "false" || got["revision"] != ours {
+		t.Errorf("outputs %v, want superseded=true deployed=false revision=%s", got, ours)
+	}
+	s := later[:7] + ", a later commit, changed our image values"
+	if !strings.Contains(r.stdout, "::warning::") || !strings.Contains(r.stdout, s) || !strings.Contains(r.stdout, ours[:7]+" is superseded") {
+		t.Errorf("stdout lacks a warning annotation with %q:\n%s", s, r.stdout)
 	}
 }
 

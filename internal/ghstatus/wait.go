@@ -44,6 +44,10 @@ func (e *WaitError) Hint() string { return e.hint }
 // Unwrap returns the context's error on a timeout.
 func (e *WaitError) Unwrap() error { return e.err }
 
+// Superseded reports whether a later change replaced our image values: the
+// run's superseded outcome (exit 0), not a failure.
+func (e *WaitError) Superseded() bool { return e.Outcome == Superseded }
+
 // Wait reads GitHub until Decide says deployed, failed or superseded, or
 // ctx ends. It reads every interval (5 s, growing by half to 30 s; back to
 // 5 s when GitHub shows something new). Warnings (an on-sync-succeeded

@@ -137,7 +137,7 @@ func (p *Pipeline) confirm(ctx context.Context, cfg *config.Config, req *kustomi
 			}
 			statuses[i] = st
 			if err != nil {
-				errs[i] = fmt.Errorf("confirming %s in %s: %w", short(res.Revision), c.Name(), err)
+				errs[i] = err
 				cancel()
 			}
 		})
@@ -147,30 +147,51 @@ func (p *Pipeline) confirm(ctx context.Context, cfg *config.Config, req *kustomi
 	for _, st := range statuses {
 		res.Apps = append(res.Apps, st...)
 	}
-	if err := firstFailure(errs); err != nil {
-		return err
+	failed, superseded := firstFailure(errs, func(i int, err error) error {
+		return fmt.Errorf("confirming %s in %s: %w", short(res.Revision), confirmers[i].Name(), err)
+	})
+	if failed != nil {
+		return failed
+	}
+	if len(superseded) > 0 {
+		// A later change replaced our image values before the puller applied
+		// ours: nothing of ours will be deployed, and nothing failed.
+		res.Superseded = true
+		for _, err := range superseded {
+			res.SupersededBy = append(res.SupersededBy, err.Error())
+			p.logf("superseded: %v", err)
+		}
+		return nil
 	}
 	res.Deployed = true
 	return nil
 }
 
-// firstFailure joins the errors of the confirmers, leaving out those that
-// only say they were cancelled because another failed first.
-func firstFailure(errs []error) error {
+// firstFailure sorts the errors of the confirmers: the failures (joined,
+// each wrapped by wrap with its confirmer's index), and those that say a
+// later change superseded ours (as they are). Cancellations caused by
+// another confirmer's end are left out when there is anything else.
+func firstFailure(errs []error, wrap func(int, error) error) (failed error, superseded []error) {
 	var real, cancelled []error
-	for _, err := range errs {
+	for i, err := range errs {
+		var s interface{ Superseded() bool }
 		switch {
 		case err == nil:
+		case errors.As(err, &s) && s.Superseded():
+			superseded = append(superseded, err)
 		case errors.Is(err, context.Canceled):
-			cancelled = append(cancelled, err)
+			cancelled = append(cancelled, wrap(i, err))
 		default:
-			real = append(real, err)
+			real = append(real, wrap(i, err))
 		}
 	}
-	if len(real) > 0 {
-		return errors.Join(real...)
+	switch {
+	case len(real) > 0:
+		return errors.Join(real...), superseded
+	case len(superseded) > 0:
+		return nil, superseded
 	}
-	return errors.Join(cancelled...)
+	return errors.Join(cancelled...), nil
 }
 
 // lostValues re-runs our edit on fsys: the changes it would still make are

@@ -124,3 +124,34 @@ func TestWaitVerbUsesConfirmers(t *testing.T) {
 		t.Error("the wait verb knows no image values, Keeps must be nil")
 	}
 }
+
+// supersededErr is what a confirmer returns when a later commit replaced
+// our image values before the puller applied ours.
+type supersededErr struct{}
+
+func (supersededErr) Error() string    { return "abc1234, a later commit, changed our image values" }
+func (supersededErr) Superseded() bool { return true }
+
+func TestRunSupersededByALaterCommitIsNotAFailure(t *testing.T) {
+	t.Parallel()
+	r := newFakeRemote(t, "main")
+	flux := &fakeConfirmer{name: "Flux", fail: supersededErr{}}
+	waiting := &fakeConfirmer{name: "GitHub", block: true}
+	res, err := New(r, WithRetry(fastRetry), WithConfirmer(waiting), WithConfirmer(flux)).Run(context.Background(), testConfig())
+	if err != nil {
+		t.Fatalf("Run: %v, want no error (superseded exits 0)", err)
+	}
+	if !res.Superseded || res.Deployed || res.Revision != r.branches["main"] {
+		t.Errorf("superseded=%v deployed=%v revision=%q, want superseded, not deployed, our commit", res.Superseded, res.Deployed, res.Revision)
+	}
+	if diff := cmp.Diff([]string{"abc1234, a later commit, changed our image values"}, res.SupersededBy); diff != "" {
+		t.Errorf("SupersededBy (-want +got):\n%s", diff)
+	}
+	out := map[string]string{}
+	for _, o := range res.Outputs() {
+		out[o.Name] = o.Value
+	}
+	if out["superseded"] != "true" || out["deployed"] != "false" {
+		t.Errorf("outputs %v, want superseded=true deployed=false", out)
+	}
+}

@@ -62,6 +62,9 @@ type Result struct {
 	Rendered []kustomize.ObjectDiff
 	// Replacements name the values that superseded ours, and where.
 	Replacements []Replacement
+	// SupersededBy says, per confirmer that found it, which later change
+	// replaced our image values before the puller applied them.
+	SupersededBy []string
 }
 
 // Output is one step output: name as in DESIGN.md, value as a string.
