@@ -137,7 +137,7 @@ func TestE2EAutoGoesThroughAPullRequestToArgoCD(t *testing.T) {
 			t.Errorf("PR body lacks %q:\n%s", s, pulls[0].Body)
 		}
 	}
-	for _, g := range []string{"::group::Land the commit", "::group::Wait for the merge", "::group::Confirm in Argo CD"} {
+	for _, g := range []string{"::group::Land the commit", "::group::Wait for the merge", "::group::Confirm the deploy"} {
 		if !strings.Contains(r.stdout, g) {
 			t.Errorf("job log lacks %q", g)
 		}

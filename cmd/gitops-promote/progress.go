@@ -17,7 +17,7 @@ var phaseTitles = map[promote.Phase]string{
 	promote.PhaseValidate: "Build the edited overlays",
 	promote.PhaseLand:     "Land the commit",
 	promote.PhaseMerge:    "Wait for the merge",
-	promote.PhaseConfirm:  "Confirm in Argo CD",
+	promote.PhaseConfirm:  "Confirm the deploy",
 }
 
 // progress shows the run as it goes: in a runner one ::group:: per phase on
