@@ -61,6 +61,10 @@ concurrent_20=$(grep '^20 pipelines' "$out/concurrency.txt")
 concurrent_50=$(grep '^50 pipelines' "$out/concurrency.txt")
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 
+# The sections after the marker are measured by their own commands: kept as they are.
+marker='<!-- Sections below are measured by their own commands (named in each); make bench keeps them as they are. -->'
+kept=$(awk -v m="$marker" 'found { print } $0 == m { found = 1; print }' "$doc" 2>/dev/null || true)
+
 cat >"$doc" <<MD
 # Benchmarks
 
@@ -140,5 +144,7 @@ $(tail -n 8 "$out/demo.txt")
 
 Method notes and earlier sessions: bench/edit/RESULTS.md, bench/push/RESULTS.md,
 bench/argocd/RESULTS.md.
+
+${kept}
 MD
 echo "wrote $doc" >&2
