@@ -280,7 +280,9 @@ func TestWaitPollsWithETags(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
-	<-done
+	if err := <-done; err == nil {
+		t.Error("Wait ended without an error after the cancel")
+	}
 	if n := w.sim.CountedRequests(); n != 3 {
 		t.Errorf("%d counted requests over %d, want 3 (compare, status, check runs, once each):\n%s", n, w.sim.TotalRequests(), w.sim.RequestLines())
 	}

@@ -174,7 +174,6 @@ func RenderedMarkdown(objs []RenderedObject, limit int) string {
 		}
 		if len(tail) > 0 {
 			w.b.WriteString(tail[0])
-			tail = nil
 		}
 		w.b.WriteString("\n")
 	}

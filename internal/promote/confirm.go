@@ -147,7 +147,7 @@ func (p *Pipeline) confirm(ctx context.Context, cfg *config.Config, req *kustomi
 	for _, st := range statuses {
 		res.Apps = append(res.Apps, st...)
 	}
-	failed, superseded := firstFailure(errs, func(i int, err error) error {
+	superseded, failed := firstFailure(errs, func(i int, err error) error {
 		return fmt.Errorf("confirming %s in %s: %w", short(res.Revision), confirmers[i].Name(), err)
 	})
 	if failed != nil {
@@ -171,7 +171,7 @@ func (p *Pipeline) confirm(ctx context.Context, cfg *config.Config, req *kustomi
 // each wrapped by wrap with its confirmer's index), and those that say a
 // later change superseded ours (as they are). Cancellations caused by
 // another confirmer's end are left out when there is anything else.
-func firstFailure(errs []error, wrap func(int, error) error) (failed error, superseded []error) {
+func firstFailure(errs []error, wrap func(int, error) error) (superseded []error, failed error) {
 	var real, cancelled []error
 	for i, err := range errs {
 		var s interface{ Superseded() bool }
@@ -187,11 +187,11 @@ func firstFailure(errs []error, wrap func(int, error) error) (failed error, supe
 	}
 	switch {
 	case len(real) > 0:
-		return errors.Join(real...), superseded
+		return superseded, errors.Join(real...)
 	case len(superseded) > 0:
-		return nil, superseded
+		return superseded, nil
 	}
-	return errors.Join(cancelled...), nil
+	return nil, errors.Join(cancelled...)
 }
 
 // lostValues re-runs our edit on fsys: the changes it would still make are

@@ -295,10 +295,10 @@ func combinedState(latest []*statusRec) string {
 		state = "pending"
 	}
 	for _, c := range latest {
-		switch {
-		case c.State == "error" || c.State == "failure":
+		switch c.State {
+		case "error", "failure":
 			return "failure"
-		case c.State == "pending":
+		case "pending":
 			state = "pending"
 		}
 	}

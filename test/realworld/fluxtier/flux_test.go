@@ -156,7 +156,6 @@ func waitApplied(ctx context.Context, name, rev string) error {
 // proc is a running gitops-promote.
 type proc struct {
 	cmd      *exec.Cmd
-	mu       sync.Mutex
 	stdout   bytes.Buffer
 	stderr   lockedBuffer
 	done     chan struct{}

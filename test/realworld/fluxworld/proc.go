@@ -102,9 +102,9 @@ func (w *World) waitUp(ctx context.Context, p *proc, timeout time.Duration, read
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("%s exited (%v) before it came up; last lines of %s:\n%s", p.name, p.err, p.logPath, p.tail(30))
+			return fmt.Errorf("%s exited (%w) before it came up; last lines of %s:\n%s", p.name, p.err, p.logPath, p.tail(30))
 		case <-ctx.Done():
-			return fmt.Errorf("%s did not come up within %s (%v); last lines of %s:\n%s", p.name, timeout, last, p.logPath, p.tail(30))
+			return fmt.Errorf("%s did not come up within %s (%w); last lines of %s:\n%s", p.name, timeout, last, p.logPath, p.tail(30))
 		case <-time.After(150 * time.Millisecond):
 		}
 	}
@@ -116,7 +116,7 @@ func freePorts(n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
 		for _, l := range ls {
-			l.Close()
+			_ = l.Close()
 		}
 	}()
 	for range n {

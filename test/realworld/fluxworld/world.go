@@ -247,7 +247,9 @@ func (w *World) Close() {
 	}
 	if w.cancel != nil {
 		w.cancel()
-		<-w.rollout
+		if err := <-w.rollout; err != nil && !errors.Is(err, context.Canceled) {
+			w.logf("rollout stand-in: %v", err)
+		}
 	}
 	for i := len(w.procs) - 1; i >= 0; i-- {
 		w.procs[i].stop(10 * time.Second)
