@@ -4,7 +4,7 @@ KUSTOMIZE_VERSION ?= v5.8.0
 BIN               := $(CURDIR)/bin
 KUSTOMIZE         := $(BIN)/kustomize
 
-.PHONY: test vet lint demo bench build
+.PHONY: test vet lint demo bench build realworld-build realworld realworld-up
 
 ## test: vet, then every test with the race detector (installs the kustomize CLI for the differential test)
 test: $(KUSTOMIZE) vet
@@ -37,3 +37,17 @@ bench: $(KUSTOMIZE) build
 # The real kustomize CLI, pinned, built from the module proxy (no binary download).
 $(KUSTOMIZE):
 	GOBIN=$(BIN) GOFLAGS= go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+## realworld-build: build the real-world tier's binaries once (Argo CD v3.2.11, kube-apiserver v1.34.2,
+## kustomize v5.8.0 from the module proxy; etcd and redis from Debian). Cached: a second run takes seconds.
+realworld-build:
+	test/realworld/build.sh
+
+## realworld: the real-world tier: the real gitops-promote binary against a real Argo CD on a real kube-apiserver
+REALWORLD_TESTFLAGS ?= -v
+realworld: realworld-build
+	go test -tags realworld -count=1 -timeout 30m $(REALWORLD_TESTFLAGS) ./test/realworld/
+
+## realworld-up: bring the real-world stack up with the example repository and leave it running (Ctrl-C stops it)
+realworld-up: realworld-build
+	go run ./test/realworld/cmd/realworld-up
