@@ -37,7 +37,7 @@ func (w *World) startEtcd(ctx context.Context) error {
 		"--name=default", "--data-dir=" + filepath.Join(w.Dir, "etcd"),
 		"--listen-client-urls=" + client, "--advertise-client-urls=" + client,
 		"--listen-peer-urls=" + peer, "--initial-advertise-peer-urls=" + peer,
-		"--initial-cluster=default=" + peer, "--log-level=warn",
+		"--initial-cluster=default=" + peer, "--logger=zap", "--log-level=warn",
 	}, w.baseEnv())
 	if err != nil {
 		return fmt.Errorf("%w (etcd comes from Debian's etcd-server; test/realworld/build.sh installs it)", err)
