@@ -163,7 +163,10 @@ func TestErrorAnswers(t *testing.T) {
 		{"unknown app", "GET", "/api/v1/applications/nope", "", "", token, 403, `{"error":"permission denied","code":7,"message":"permission denied"}`},
 		{"app in another namespace without appNamespace", "GET", "/api/v1/applications/web-team", "", "", token, 403, `{"error":"permission denied","code":7,"message":"permission denied"}`},
 		{"no credentials", "GET", "/api/v1/applications/web-prod", "", "", "", 401, `{"error":"no session information","code":16,"message":"no session information"}`},
-		{"bad token", "GET", "/api/v1/applications/web-prod", "", "", "nope", 401, `{"error":"invalid session: token has invalid claims: token is expired","code":16,"message":"invalid session: token has invalid claims: token is expired"}`},
+		// As Argo CD v3.2.11 answers: a token that is not a JWT is no session at all; a JWT it
+		// did not issue is taken for an SSO token.
+		{"bad token", "GET", "/api/v1/applications/web-prod", "", "", "nope", 401, `{"error":"no session information","code":16,"message":"no session information"}`},
+		{"foreign JWT", "GET", "/api/v1/applications/web-prod", "", "", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2ln", 401, `{"error":"invalid session: SSO is not configured","code":16,"message":"invalid session: SSO is not configured"}`},
 		{"charset content type", "POST", "/api/v1/applications/web-prod/sync", `{}`, "application/json; charset=utf-8", token, 415, "Invalid content type"},
 		{"wrong password", "POST", "/api/v1/session", `{"username":"admin","password":"x"}`, "application/json", "", 401, `{"error":"Invalid username or password","code":16,"message":"Invalid username or password"}`},
 		{"sync to another revision with auto-sync", "POST", "/api/v1/applications/web-prod/sync", `{"revision":"v2"}`, "application/json", token, 400, `{"error":"Cannot sync to v2: auto-sync currently set to main","code":9,"message":"Cannot sync to v2: auto-sync currently set to main"}`},
