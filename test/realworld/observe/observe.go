@@ -239,7 +239,8 @@ type Answer struct {
 type Answers struct {
 	MissingApp      Answer `json:"missingApp"`      // GET of an application that does not exist
 	NoToken         Answer `json:"noToken"`         // GET without a token
-	BadToken        Answer `json:"badToken"`        // GET with a token Argo CD did not sign
+	BadToken        Answer `json:"badToken"`        // GET with a JWT Argo CD did not sign
+	GarbageToken    Answer `json:"garbageToken"`    // GET with a token that is not a JWT
 	BadPassword     Answer `json:"badPassword"`     // POST /api/v1/session with a wrong password
 	MissingStream   Answer `json:"missingStream"`   // the stream of a missing application
 	SessionHasToken bool   `json:"sessionHasToken"` // POST /api/v1/session with the right password answers a token
@@ -258,6 +259,9 @@ func Probe(ctx context.Context, base, token, user, password string, streamWait t
 	}
 	bad := "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJl"
 	if a.BadToken, err = call(ctx, http.MethodGet, base+"/api/v1/applications/no-such-app-realworld", bad, nil); err != nil {
+		return a, err
+	}
+	if a.GarbageToken, err = call(ctx, http.MethodGet, base+"/api/v1/applications/no-such-app-realworld", "not-a-jwt", nil); err != nil {
 		return a, err
 	}
 	if a.BadPassword, err = call(ctx, http.MethodPost, base+"/api/v1/session", "", map[string]string{"username": user, "password": password + "-wrong"}); err != nil {
@@ -381,6 +385,9 @@ func Compare(want, got Recording) []string {
 	cmpAnswer("GET of a missing application", want.Answers.MissingApp, got.Answers.MissingApp)
 	cmpAnswer("GET without a token", want.Answers.NoToken, got.Answers.NoToken)
 	cmpAnswer("GET with a bad token", want.Answers.BadToken, got.Answers.BadToken)
+	if want.Answers.GarbageToken.Status != 0 {
+		cmpAnswer("GET with a token that is not a JWT", want.Answers.GarbageToken, got.Answers.GarbageToken)
+	}
 	cmpAnswer("login with a wrong password", want.Answers.BadPassword, got.Answers.BadPassword)
 	cmpAnswer("stream of a missing application", want.Answers.MissingStream, got.Answers.MissingStream)
 	if want.Answers.SessionHasToken != got.Answers.SessionHasToken {

@@ -282,3 +282,11 @@ func (w *World) GetApp(ctx context.Context, name, refresh string) (map[string]an
 	}
 	return app, nil
 }
+
+// SyncApp asks Argo CD to sync an application to its target revision (as `argocd app sync`).
+func (w *World) SyncApp(ctx context.Context, name string) error {
+	if err := w.argoPOST(ctx, "/api/v1/applications/"+name+"/sync", w.ArgoCDToken, map[string]any{"name": name}, nil); err != nil {
+		return fmt.Errorf("syncing %s: %w", name, err)
+	}
+	return nil
+}
