@@ -80,7 +80,7 @@ wrapper() {
   local name=$1 module=$2 version=$3 fixup=$4 dir gomod
   dir="$CACHE/wrappers/$name-$version"
   rm -rf "$dir" && mkdir -p "$dir"
-  gomod="$(go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
+  gomod="$(cd "$CACHE" && go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
   [ -n "$gomod" ] || { echo "go mod download $module@$version named no go.mod" >&2; return 1; }
   cp "$gomod" "$dir/go.mod" && chmod u+w "$dir/go.mod"
   (

@@ -30,9 +30,9 @@ const (
 )
 
 // argocdModuleDir is the module cache folder of Argo CD (downloaded by the build).
-func argocdModuleDir(ctx context.Context) (string, error) {
+func argocdModuleDir(ctx context.Context, dir string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", ArgoCDModule+"@"+ArgoCDVersion)
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
+	cmd.Dir = dir // outside our module: the download must not touch its go.mod
 	out, err := cmd.Output()
 	if err != nil {
 		return "", fmt.Errorf("finding Argo CD's module (go mod download %s@%s): %w", ArgoCDModule, ArgoCDVersion, err)
@@ -48,7 +48,7 @@ func argocdModuleDir(ctx context.Context) (string, error) {
 // maps and secret (admin password, an apiKey account "ci"), the default project and the
 // credentials of the config repository.
 func (w *World) configureArgoCD(ctx context.Context) error {
-	dir, err := argocdModuleDir(ctx)
+	dir, err := argocdModuleDir(ctx, w.Dir)
 	if err != nil {
 		return err
 	}
