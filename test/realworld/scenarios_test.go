@@ -32,7 +32,7 @@ var (
 	w       *world.World
 	toolBin string
 	seedDir string
-	verbose = flag.Bool("realworld.v", false, "print the world's progress lines")
+	verbose = flag.Bool("realworld.v", false, "print the world's progress lines (every git request, every rollout)")
 )
 
 const userImage = "ghcr.io/acme/user-service"
@@ -80,7 +80,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	logf := func(string, ...any) {}
-	if *verbose || testing.Verbose() {
+	if *verbose { // every git request and rollout; on a failure the components' logs are printed anyway
 		logf = func(format string, args ...any) { log.Printf("world: "+format, args...) }
 	}
 	start := time.Now()
