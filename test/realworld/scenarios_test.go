@@ -170,7 +170,7 @@ func waitAllDeployed(ctx context.Context, rev string, timeout time.Duration) err
 			}
 			if time.Now().After(deadline) {
 				ev := observe.FromApp(app)
-				return fmt.Errorf("application %s not Synced+Healthy within %s after start: %+v (err %v)", a.Name, timeout, ev, err)
+				return fmt.Errorf("application %s not Synced+Healthy within %s after start: %+v (last read: %w)", a.Name, timeout, ev, err)
 			}
 			time.Sleep(500 * time.Millisecond)
 		}
@@ -308,16 +308,6 @@ func (tl *timeline) at(t time.Time) observe.Event {
 		ev = s.ev
 	}
 	return ev
-}
-
-func (tl *timeline) all() []observe.Event {
-	tl.mu.Lock()
-	defer tl.mu.Unlock()
-	out := make([]observe.Event, len(tl.events))
-	for i, s := range tl.events {
-		out[i] = s.ev
-	}
-	return out
 }
 
 // appWait is the real `argocd app wait --sync --health`, started right after the push.
@@ -692,7 +682,7 @@ func memoryLine() string {
 		for _, l := range strings.Split(string(b), "\n") {
 			if strings.HasPrefix(l, "VmRSS:") {
 				var kb int
-				fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(l, "VmRSS:")), "%d", &kb)
+				_, _ = fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(l, "VmRSS:")), "%d", &kb)
 				sum += kb
 				parts = append(parts, fmt.Sprintf("%s %d MB", p.Name, kb/1024))
 			}

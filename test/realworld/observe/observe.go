@@ -282,13 +282,13 @@ func Probe(ctx context.Context, base, token, user, password string, streamWait t
 }
 
 func call(ctx context.Context, method, u, token string, body any) (Answer, error) {
-	resp, b, err := do(ctx, method, u, token, body)
+	status, b, err := do(ctx, method, u, token, body)
 	if err != nil {
 		return Answer{}, err
 	}
 	var m struct{ Message string }
 	_ = json.Unmarshal(b, &m)
-	return Answer{Status: resp.StatusCode, Message: m.Message}, nil
+	return Answer{Status: status, Message: m.Message}, nil
 }
 
 func callBody(ctx context.Context, method, u, token string, body any) (string, error) {
@@ -296,18 +296,19 @@ func callBody(ctx context.Context, method, u, token string, body any) (string, e
 	return string(b), err
 }
 
-func do(ctx context.Context, method, u, token string, body any) (*http.Response, []byte, error) {
+// do makes one request; it answers the status and the body (up to 1 MiB).
+func do(ctx context.Context, method, u, token string, body any) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		j, err := json.Marshal(body)
 		if err != nil {
-			return nil, nil, err
+			return 0, nil, err
 		}
 		rd = bytes.NewReader(j)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return nil, nil, err
+		return 0, nil, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -317,14 +318,14 @@ func do(ctx context.Context, method, u, token string, body any) (*http.Response,
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, nil, err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil && ctx.Err() == nil {
-		return nil, nil, err
+		return 0, nil, err
 	}
-	return resp, b, nil
+	return resp.StatusCode, b, nil
 }
 
 // Recording is what the client observed of one push scenario, stored as testdata.

@@ -58,7 +58,7 @@ func Record(ctx context.Context, base, token, user, password, app string, commit
 	select {
 	case <-first:
 	case err := <-done:
-		return rec, fmt.Errorf("the stream of %s ended before its first event: %v", app, err)
+		return rec, fmt.Errorf("the stream of %s ended before its first event: %w", app, err)
 	case <-time.After(30 * time.Second):
 		return rec, fmt.Errorf("the stream of %s sent nothing in 30s", app)
 	}
@@ -79,8 +79,8 @@ func Record(ctx context.Context, base, token, user, password, app string, commit
 		}
 	case <-time.After(3 * time.Minute):
 		cancel()
-		<-done
-		return rec, fmt.Errorf("%s not Synced+Healthy at %s within 3 minutes; events: %+v", app, ours, Anonymize(evs, prev, ours))
+		werr := <-done
+		return rec, fmt.Errorf("%s not Synced+Healthy at %s within 3 minutes (stream: %w); events: %+v", app, ours, werr, Anonymize(evs, prev, ours))
 	}
 	final, err := callBody(ctx, http.MethodGet, base+"/api/v1/applications/"+app, token, nil)
 	if err != nil {
@@ -108,7 +108,7 @@ func RecordSimulator(ctx context.Context, seed fs.FS) (Recording, error) {
 	if err != nil {
 		return Recording{}, err
 	}
-	defer git.Close()
+	defer func() { _ = git.Close() }()
 	const repo = "acme/config"
 	if _, err := git.CreateRepo("acme", "config"); err != nil {
 		return Recording{}, err

@@ -207,9 +207,12 @@ func (w *World) Create(ctx context.Context, obj *unstructured.Unstructured) erro
 func (w *World) waitEstablished(ctx context.Context, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	last := "not Established yet"
 	for {
 		crd, err := w.Dynamic.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
-		if err == nil {
+		if err != nil {
+			last = err.Error()
+		} else {
 			conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
 			for _, c := range conds {
 				m, _ := c.(map[string]any)
@@ -220,7 +223,7 @@ func (w *World) waitEstablished(ctx context.Context, name string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("CRD %q not Established within 30s (last error: %v)", name, err)
+			return fmt.Errorf("CRD %q not Established within 30s (%s)", name, last)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

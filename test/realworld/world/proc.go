@@ -128,9 +128,9 @@ func (w *World) WaitUp(ctx context.Context, p *Proc, timeout time.Duration, read
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("%s exited (%v) before it came up; last lines of %s:\n%s", p.Name, p.err, p.LogPath, p.Tail(30))
+			return fmt.Errorf("%s exited (%w) before it came up; last lines of %s:\n%s", p.Name, p.err, p.LogPath, p.Tail(30))
 		case <-ctx.Done():
-			return fmt.Errorf("%s did not come up within %s (%v); last lines of %s:\n%s", p.Name, timeout, last, p.LogPath, p.Tail(30))
+			return fmt.Errorf("%s did not come up within %s (%w); last lines of %s:\n%s", p.Name, timeout, last, p.LogPath, p.Tail(30))
 		case <-time.After(150 * time.Millisecond):
 		}
 	}
@@ -142,7 +142,7 @@ func FreePort() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("finding a free port: %w", err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
@@ -151,7 +151,7 @@ func freePorts(n int) ([]int, error) {
 	var lns []net.Listener
 	defer func() {
 		for _, ln := range lns {
-			ln.Close()
+			_ = ln.Close()
 		}
 	}()
 	ports := make([]int, n)
@@ -188,7 +188,7 @@ func redisReady(port int) func(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		defer c.Close()
+		defer func() { _ = c.Close() }()
 		_ = c.SetDeadline(time.Now().Add(2 * time.Second))
 		if _, err := c.Write([]byte("PING\r\n")); err != nil {
 			return err

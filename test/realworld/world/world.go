@@ -331,7 +331,9 @@ func (w *World) Close() {
 	}
 	if w.cancel != nil {
 		w.cancel()
-		<-w.rolloutErr
+		if err := <-w.rolloutErr; err != nil {
+			w.logf("rollout stand-in: %v", err)
+		}
 	}
 	procs := w.Procs()
 	for i := len(procs) - 1; i >= 0; i-- {
