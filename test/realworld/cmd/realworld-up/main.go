@@ -51,7 +51,7 @@ Ctrl-C stops everything.
 	for {
 		select {
 		case <-ctx.Done():
-			log.Print("stopping")
+			log.Printf("stopping; the logs stay in %s/logs", w.Dir)
 			return
 		case <-time.After(5 * time.Second):
 			for _, p := range w.Procs() {
