@@ -357,7 +357,29 @@ func (w *waiter) observe(ctx context.Context, app *Application) (bool, error) {
 	case Failed:
 		return false, &DeployError{Status: w.status(), Unready: app.Unready(), Conditions: app.conditionLines(), lastError: w.lastErr}
 	}
+	if w.nothingWillSync(ctx, app, rev) {
+		return false, &hintError{
+			msg: fmt.Sprintf("Argo CD application %s has auto-sync off and shows %s OutOfSync: nothing will sync it, so it would wait until the timeout",
+				w.ref, short(rev)),
+			hint: "set argocd-sync: true to request the sync, or turn on auto-sync for the application (spec.syncPolicy.automated)",
+		}
+	}
 	return false, nil
+}
+
+// nothingWillSync reports an application without auto-sync that has compared our commit (or a
+// descendant), is OutOfSync and has no operation, while we were not asked to sync it.
+func (w *waiter) nothingWillSync(ctx context.Context, app *Application, rev string) bool {
+	if w.spec.Sync || (app.Spec.SyncPolicy != nil && app.Spec.SyncPolicy.Automated != nil) {
+		return false
+	}
+	if app.Status.Sync.Status != SyncOutOfSync || app.Operation != nil {
+		return false
+	}
+	if op := app.Status.OperationState; op != nil && (op.Phase == PhaseRunning || op.Phase == PhaseTerminating) {
+		return false
+	}
+	return w.descends(ctx, rev)
 }
 
 // checkSource refuses an application that does not track our repository.

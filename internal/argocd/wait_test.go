@@ -284,6 +284,7 @@ func TestDoesNotConfirm(t *testing.T) {
 	tests := []struct {
 		name     string
 		failure  argocdsim.Failure
+		apps     []simApp // nil: web-prod with auto-sync
 		timeout  time.Duration
 		setup    func(t *testing.T, w *world) (ours string, c *argocd.Client, spec argocd.WaitSpec)
 		timedOut bool
@@ -334,6 +335,18 @@ func TestDoesNotConfirm(t *testing.T) {
 					t.Errorf("the error shows the token: %v", err)
 				}
 			}},
+		{name: "auto-sync off and no sync asked: said at once, not at the timeout", apps: []simApp{{name: "web-prod"}}, timeout: 30 * time.Second,
+			setup: func(t *testing.T, w *world) (string, *argocd.Client, argocd.WaitSpec) {
+				ours := w.push(t, "1.1.0")
+				return ours, w.client(t), w.spec(ours)
+			},
+			wantIn: []string{"web-prod has auto-sync off", "nothing will sync it"},
+			check: func(t *testing.T, err error) {
+				var h interface{ Hint() string }
+				if !errors.As(err, &h) || !strings.Contains(h.Hint(), "argocd-sync") {
+					t.Errorf("error %v has no hint naming argocd-sync", err)
+				}
+			}},
 		{name: "wrong password", timeout: 10 * time.Second,
 			setup: func(t *testing.T, w *world) (string, *argocd.Client, argocd.WaitSpec) {
 				ours := w.push(t, "1.1.0")
@@ -349,7 +362,7 @@ func TestDoesNotConfirm(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := newWorld(t, nil)
+			w := newWorld(t, tc.apps)
 			var (
 				ours string
 				c    *argocd.Client

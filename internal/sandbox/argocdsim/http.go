@@ -88,10 +88,16 @@ func (s *Server) authError(r *http.Request) string {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.tokens[tok] {
+	switch {
+	case s.tokens[tok]:
+		return ""
+	case s.expired[tok]:
 		return "invalid session: token has invalid claims: token is expired"
+	case strings.Count(tok, ".") == 2:
+		// A JWT that Argo CD did not issue: v3.2.11 takes it for an SSO token.
+		return "invalid session: SSO is not configured"
 	}
-	return ""
+	return "no session information" // not a JWT at all: v3.2.11 answers as if none was sent
 }
 
 func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {

@@ -112,6 +112,7 @@ type Server struct {
 	mu       sync.Mutex
 	apps     map[appKey]*appState
 	tokens   map[string]bool
+	expired  map[string]bool // tokens ExpireTokens made invalid
 	downTill time.Time
 	cut      chan struct{} // closed to cut every open stream
 	timers   []*time.Timer
@@ -136,7 +137,7 @@ func Start(apps []App, opts ...Option) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg: cfg, ctx: ctx, cancel: cancel, renders: map[string]*manifest{},
-		apps: map[appKey]*appState{}, tokens: map[string]bool{}, cut: make(chan struct{}),
+		apps: map[appKey]*appState{}, tokens: map[string]bool{}, expired: map[string]bool{}, cut: make(chan struct{}),
 	}
 	for _, t := range cfg.tokens {
 		s.tokens[t] = true
@@ -204,6 +205,9 @@ func (s *Server) Fail503(d time.Duration) {
 func (s *Server) ExpireTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for t := range s.tokens {
+		s.expired[t] = true
+	}
 	clear(s.tokens)
 }
 

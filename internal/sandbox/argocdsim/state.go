@@ -143,11 +143,25 @@ func (a *appState) lastSucceeded(rev string) bool {
 
 // startOp records a sync operation and finishes it after the sync
 // duration. Called with s.mu held.
+//
+// As the real controller (v3.2.11) does, the operation is first set with
+// status.operationState null (the previous operation's state is cleared),
+// and the state says Running only in a later update.
 func (s *Server) startOp(a *appState, rev string, auto bool) {
-	now := s.now()
 	a.op = &operation{Sync: &syncOperation{Revision: rev}, InitiatedBy: initiatedBy{Automated: auto, Username: initiator(auto)}}
-	a.opState = &operationState{Operation: *a.op, Phase: "Running", Message: "waiting for healthy state of apps/Deployment", StartedAt: stamp(now)}
-	s.cfg.logf("argocdsim: %s: sync of %s started", a.cfg.Name, rev)
+	a.opState = nil
+	op := a.op
+	s.cfg.logf("argocdsim: %s: sync of %s requested", a.cfg.Name, rev)
+	s.after(s.cfg.syncDuration/4, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.ctx.Err() != nil || a.op != op {
+			return
+		}
+		a.opState = &operationState{Operation: *op, Phase: "Running", Message: "waiting for healthy state of apps/Deployment", StartedAt: stamp(s.now())}
+		s.cfg.logf("argocdsim: %s: sync of %s running", a.cfg.Name, rev)
+		s.changed(a)
+	})
 	s.after(s.cfg.syncDuration, func() { s.finishOp(a, rev, auto) })
 }
 
@@ -161,6 +175,9 @@ func (s *Server) finishOp(a *appState, rev string, auto bool) {
 		return
 	}
 	now := s.now()
+	if a.opState == nil { // a sync shorter than the step to Running
+		a.opState = &operationState{Operation: *a.op, Phase: "Running", StartedAt: stamp(now)}
+	}
 	a.opState.FinishedAt = stamp(now)
 	a.op = nil
 	msg := ""
@@ -189,14 +206,16 @@ func (s *Server) finishOp(a *appState, rev string, auto bool) {
 	changedLive := a.live == nil || a.live.digest != m.digest
 	a.live = m
 	a.history = append(a.history, revisionHist{ID: int64(len(a.history)), Revision: rev, DeployStartedAt: a.opState.StartedAt, DeployedAt: stamp(now), Source: a.source()})
+	s.cfg.logf("argocdsim: %s: sync of %s succeeded", a.cfg.Name, rev)
+	// The real controller first reports the operation Succeeded while sync is still
+	// OutOfSync and health as before; the next reconcile says Synced, Progressing.
+	s.changed(a)
 	if changedLive && hasRollout(m) {
 		a.rollout, a.rolloutMsg = "Progressing", "Waiting for rollout to finish: 0 of 1 updated replicas are available..."
 		a.rolloutSeq++
 		seq := a.rolloutSeq
 		s.after(s.cfg.rolloutDelay, func() { s.finishRollout(a, seq) })
 	}
-	s.cfg.logf("argocdsim: %s: sync of %s succeeded", a.cfg.Name, rev)
-	s.changed(a)
 	s.mu.Unlock()
 	s.reconcile(s.ctx, a, false)
 }
