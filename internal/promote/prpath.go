@@ -503,7 +503,7 @@ func (l *lander) checkMerged(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("fetching %q to check the merge of pull request #%d: %w", branch, l.res.PullRequestNumber, err)
 	}
-	edit, err := kustomize.Edit(snap.FS(), l.req)
+	changed, err := lostValues(snap.FS(), l.req, l.res.Changes)
 	if err != nil {
 		return fmt.Errorf("checking the overlays at %s after the merge: %w", short(snap.Head()), err)
 	}
@@ -512,15 +512,14 @@ func (l *lander) checkMerged(ctx context.Context) error {
 	for _, c := range l.res.Changes {
 		ours[key{c.File, c.Image}] = c
 	}
+	// A value that is neither ours nor what we replaced is a later run's:
+	// superseded. Anything else means our change is not there at all.
 	var lost []kustomize.Change
 	var reps []Replacement
-	for _, c := range edit.Changes {
-		want, ok := ours[key{c.File, c.Image}]
-		switch {
-		case ok && c.Old == want.New:
-		case ok && c.Old != want.Old:
+	for _, c := range changed {
+		if want, ok := ours[key{c.File, c.Image}]; ok && c.Old != want.Old {
 			reps = append(reps, Replacement{File: c.File, Image: c.Image, Ours: want.New, Theirs: c.Old, Commit: snap.Head()})
-		default:
+		} else {
 			lost = append(lost, c)
 		}
 	}
