@@ -61,7 +61,7 @@ fuzz:
 
 ## realworld-flux: the Flux scenarios of the real-world tier: the binary against the real source-controller
 ## v1.9.3 and kustomize-controller v1.9.6 on a real kube-apiserver v1.34.2 (binaries built once and cached;
-## kube-apiserver by test/realworld/build.sh, Flux by test/realworld/build-flux.sh)
+## kube-apiserver by test/realworld/build.sh, Flux by test/realworld/build.sh --flux)
 realworld-flux: realworld-build
-	test/realworld/build-flux.sh
+	test/realworld/build.sh --flux
 	go test -tags realworld -count=1 -timeout 20m ./test/realworld/fluxtier/

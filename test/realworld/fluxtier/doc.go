@@ -3,6 +3,6 @@
 // kustomize-controller v1.9.6) on a real kube-apiserver v1.34.2, brought up by package
 // fluxworld. They build only with the tag realworld:
 //
-//	test/realworld/build.sh && test/realworld/build-flux.sh   # once; cached
+//	test/realworld/build.sh && test/realworld/build.sh --flux   # once; cached
 //	go test -tags realworld -count=1 -timeout 20m ./test/realworld/fluxtier/
 package fluxtier

@@ -24,7 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// The Flux builds of test/realworld/build-flux.sh; the CRDs come from the same modules.
+// The Flux builds of test/realworld/build.sh --flux; the CRDs come from the same modules.
 var fluxModules = map[string]string{
 	"github.com/fluxcd/source-controller":    "v1.9.3",
 	"github.com/fluxcd/kustomize-controller": "v1.9.6",
@@ -42,7 +42,7 @@ var (
 
 // binaries finds kube-apiserver (in $GITOPS_PROMOTE_REALWORLD_BIN, or the cache folder of
 // build.sh) and the two Flux controllers this world runs (the cache folders of
-// build-flux.sh), each only when its build stamp is there.
+// build.sh --flux), each only when its build stamp is there.
 func binaries() (map[string]string, error) {
 	cache := os.Getenv("GITOPS_PROMOTE_REALWORLD_CACHE")
 	if cache == "" {
@@ -66,7 +66,7 @@ func binaries() (map[string]string, error) {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(dir, ".stamp")); err != nil {
-			script := "test/realworld/build-flux.sh"
+			script := "test/realworld/build.sh --flux"
 			if name == "kube-apiserver" {
 				script = "test/realworld/build.sh"
 			}

@@ -4,7 +4,7 @@
 // sandbox git server with a seeded config repository, a rollout stand-in (there is no
 // kubelet), Flux's CRDs from the controllers' own modules, and a GitRepository plus a
 // Kustomization applying one overlay. Binaries come from test/realworld/build.sh
-// (kube-apiserver) and test/realworld/build-flux.sh (Flux), in the same cache.
+// (kube-apiserver) and test/realworld/build.sh --flux (Flux), in the same cache.
 //
 // It is small on purpose, so that it can later become an addon of the Argo CD tier's world
 // (the same etcd, kube-apiserver and git server).
