@@ -60,7 +60,7 @@ fuzz:
 	go test ./internal/kustomize -run '^$$' -fuzz '^FuzzIsRemote$$' -fuzztime $(FUZZTIME)
 
 ## realworld-flux: the Flux scenarios of the real-world tier: the binary against the real source-controller
-## v1.9.3 and kustomize-controller v1.9.6 on a real kube-apiserver v1.34.2 (binaries built once and cached;
+## v1.9.3, kustomize-controller v1.9.6 and notification-controller v1.9.3 on a real kube-apiserver v1.34.2 (binaries built once and cached;
 ## kube-apiserver by test/realworld/build.sh, Flux by test/realworld/build.sh --flux)
 realworld-flux: realworld-build
 	test/realworld/build.sh --flux

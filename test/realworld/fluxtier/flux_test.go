@@ -80,8 +80,15 @@ func run(m *testing.M) int {
 		log.Printf("building gitops-promote: %v\n%s", err, out)
 		return 1
 	}
+	// GitHub (the sandbox simulator) for the statuses notification-controller writes: it
+	// serves the git server's repository, so the tool's commits are its commits.
+	if gh, err = startGitHub(); err != nil {
+		log.Print(err)
+		return 1
+	}
+	defer gh.Close()
 	var opts []fluxworld.Option
-	opts = append(opts, fluxworld.WithSeed(seed()), fluxworld.WithLogf(log.Printf))
+	opts = append(opts, fluxworld.WithSeed(seed()), fluxworld.WithLogf(log.Printf), fluxworld.WithNotifications(gh.URL(), ghToken))
 	if os.Getenv("GITOPS_PROMOTE_REALWORLD_KEEP") != "" {
 		opts = append(opts, fluxworld.WithKeepDir())
 	}
@@ -90,6 +97,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer w.Close()
+	if statusContext, err = addStatusAlert(ctx); err != nil {
+		log.Print(err)
+		return 1
+	}
 	if err := w.CreateSource(ctx, "10m"); err != nil {
 		log.Print(err)
 		return 1
@@ -164,14 +175,39 @@ type proc struct {
 }
 
 type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu     sync.Mutex
+	b      bytes.Buffer
+	writes []stampedWrite
+}
+
+// stampedWrite is when the buffer had grown to end bytes.
+type stampedWrite struct {
+	end int
+	at  time.Time
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.b.Write(p)
+	n, err := l.b.Write(p)
+	l.writes = append(l.writes, stampedWrite{end: l.b.Len(), at: time.Now()})
+	return n, err
+}
+
+// at is when the first occurrence of s was written in full (zero if it never was).
+func (l *lockedBuffer) at(s string) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	i := strings.Index(l.b.String(), s)
+	if i < 0 {
+		return time.Time{}
+	}
+	for _, wr := range l.writes {
+		if wr.end >= i+len(s) {
+			return wr.at
+		}
+	}
+	return time.Time{}
 }
 
 func (l *lockedBuffer) String() string {

@@ -41,9 +41,9 @@ var (
 )
 
 // binaries finds kube-apiserver (in $GITOPS_PROMOTE_REALWORLD_BIN, or the cache folder of
-// build.sh) and the two Flux controllers this world runs (the cache folders of
-// build.sh --flux), each only when its build stamp is there.
-func binaries() (map[string]string, error) {
+// build.sh) and the Flux controllers this world runs (the cache folders of build.sh --flux;
+// notification-controller only with notify), each only when its build stamp is there.
+func binaries(notify bool) (map[string]string, error) {
 	cache := os.Getenv("GITOPS_PROMOTE_REALWORLD_CACHE")
 	if cache == "" {
 		base := os.Getenv("XDG_CACHE_HOME")
@@ -54,11 +54,15 @@ func binaries() (map[string]string, error) {
 		cache = filepath.Join(base, "gitops-promote", "realworld")
 	}
 	out := map[string]string{}
-	for name, version := range map[string]string{
+	want := map[string]string{
 		"kube-apiserver":       KubeAPIServerVersion,
 		"source-controller":    fluxModules["github.com/fluxcd/source-controller"],
 		"kustomize-controller": fluxModules["github.com/fluxcd/kustomize-controller"],
-	} {
+	}
+	if notify {
+		want["notification-controller"] = NotificationControllerVersion
+	}
+	for name, version := range want {
 		dir := filepath.Join(cache, name+"-"+version+"-"+runtime.Version())
 		bin := filepath.Join(dir, name)
 		if d := os.Getenv("GITOPS_PROMOTE_REALWORLD_BIN"); d != "" && name == "kube-apiserver" {
@@ -78,8 +82,8 @@ func binaries() (map[string]string, error) {
 }
 
 // moduleDir is the module cache folder of a Flux controller (downloaded by the build).
-func moduleDir(ctx context.Context, module string) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", module+"@"+fluxModules[module])
+func moduleDir(ctx context.Context, module, version string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", module+"@"+version)
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
 	out, err := cmd.Output()
 	if err != nil {
@@ -92,11 +96,18 @@ func moduleDir(ctx context.Context, module string) (string, error) {
 	return m.Dir, nil
 }
 
-// installFlux applies every CRD of the two controllers (the controllers watch them all) and
-// creates the namespaces.
+// installFlux applies every CRD of the controllers it runs (the controllers watch them all)
+// and creates the namespaces.
 func (w *World) installFlux(ctx context.Context) error {
-	for module := range fluxModules {
-		dir, err := moduleDir(ctx, module)
+	modules := map[string]string{}
+	for m, v := range fluxModules {
+		modules[m] = v
+	}
+	if w.opts.notify != nil {
+		modules[notificationModule] = NotificationControllerVersion
+	}
+	for module, version := range modules {
+		dir, err := moduleDir(ctx, module, version)
 		if err != nil {
 			return err
 		}
@@ -147,13 +158,22 @@ func (w *World) applyCRD(ctx context.Context, path string) error {
 	return fmt.Errorf("CRD %s not Established within 30s", u.GetName())
 }
 
-// startFlux starts source-controller and kustomize-controller as local processes.
+// startFlux starts source-controller and kustomize-controller as local processes, after
+// notification-controller (their --events-addr) when the world has it.
 func (w *World) startFlux(ctx context.Context, bins map[string]string) error {
 	ports, err := freePorts(5)
 	if err != nil {
 		return err
 	}
 	env := append(w.env(), "KUBECONFIG="+w.Kubeconfig, "RUNTIME_NAMESPACE="+FluxNamespace)
+	var events []string
+	if w.opts.notify != nil {
+		url, err := w.startNotifications(ctx, bins["notification-controller"], env)
+		if err != nil {
+			return err
+		}
+		events = []string{"--events-addr=" + url}
+	}
 	storage := addr(ports[0])
 	if err := os.MkdirAll(filepath.Join(w.Dir, "storage"), 0o700); err != nil { // source-controller wants it there
 		return fmt.Errorf("making source-controller's storage: %w", err)
@@ -171,7 +191,7 @@ func (w *World) startFlux(ctx context.Context, bins map[string]string) error {
 			"--metrics-addr=" + addr(ports[3]), "--health-addr=" + addr(ports[4]), "--log-level=info",
 		}, ports[4]},
 	} {
-		p, err := w.start(c.name, bins[c.name], c.args, env)
+		p, err := w.start(c.name, bins[c.name], append(c.args, events...), env)
 		if err != nil {
 			return err
 		}

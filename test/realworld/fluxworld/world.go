@@ -3,8 +3,11 @@
 // real-world test tier: etcd (Debian), kube-apiserver (token auth, RBAC), the project's
 // sandbox git server with a seeded config repository, a rollout stand-in (there is no
 // kubelet), Flux's CRDs from the controllers' own modules, and a GitRepository plus a
-// Kustomization applying one overlay. Binaries come from test/realworld/build.sh
-// (kube-apiserver) and test/realworld/build.sh --flux (Flux), in the same cache.
+// Kustomization applying one overlay. With WithNotifications it also runs
+// notification-controller v1.9.3 (the other two send it their events), and CreateStatusAlert
+// makes Flux write commit statuses to a GitHub (simulator). Binaries come from
+// test/realworld/build.sh (kube-apiserver) and test/realworld/build.sh --flux (Flux), in the same
+// cache.
 //
 // It is small on purpose, so that it can later become an addon of the Argo CD tier's world
 // (the same etcd, kube-apiserver and git server).
@@ -49,6 +52,7 @@ type options struct {
 	broken       *regexp.Regexp
 	logf         func(format string, args ...any)
 	keepDir      bool
+	notify       *notifyOpts // notify.go
 }
 
 // WithSeed is the tree of the config repository's first commit (required).
@@ -105,7 +109,7 @@ func Start(ctx context.Context, opts ...Option) (w *World, err error) {
 			w = nil
 		}
 	}()
-	bins, err := binaries()
+	bins, err := binaries(o.notify != nil)
 	if err != nil {
 		return w, err
 	}
