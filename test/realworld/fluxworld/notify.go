@@ -13,7 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// notificationModule is the notification-controller build of test/realworld/build-flux.sh.
+// notificationModule is the notification-controller build of test/realworld/build.sh --flux.
 const notificationModule = "github.com/fluxcd/notification-controller"
 
 // NotificationControllerVersion is the notification-controller the world runs with
