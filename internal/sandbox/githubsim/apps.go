@@ -104,8 +104,11 @@ func (s *Server) createAccessToken(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.logf("github: app JWT refused: %v", err)
 		msg := "A JSON web token could not be decoded"
-		if errors.Is(err, errExpTooFar) {
+		switch {
+		case errors.Is(err, errExpTooFar):
 			msg = "'Expiration time' claim ('exp') is too far in the future"
+		case errors.Is(err, jwt.ErrTokenExpired):
+			msg = "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires"
 		}
 		writeJSON(w, http.StatusUnauthorized, apiError{Message: msg, DocumentationURL: doc, Status: "401"})
 		return

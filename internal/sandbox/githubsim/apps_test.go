@@ -48,7 +48,7 @@ func TestAppTradesItsJWTForAnInstallationToken(t *testing.T) {
 	}{
 		{"signed by another key", tokens, appJWT(t, other, "12345", 2*time.Minute), "A JSON web token could not be decoded", 401},
 		{"unknown App ID", tokens, appJWT(t, key, "999", 2*time.Minute), "A JSON web token could not be decoded", 401},
-		{"expired", tokens, appJWT(t, key, "12345", -2*time.Minute), "A JSON web token could not be decoded", 401},
+		{"expired", tokens, appJWT(t, key, "12345", -2*time.Minute), "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires", 401},
 		{"exp too far ahead", tokens, appJWT(t, key, "12345", 20*time.Minute), "'Expiration time' claim ('exp') is too far in the future", 401},
 		{"another installation", "/api/v3/app/installations/1/access_tokens", appJWT(t, key, "12345", 2*time.Minute), "Not Found", 404},
 	}
