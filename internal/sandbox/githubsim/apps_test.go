@@ -69,7 +69,7 @@ func TestAppTradesItsJWTForAnInstallationToken(t *testing.T) {
 		t.Fatalf("access token: %d %v", code, got)
 	}
 	exp, err := time.Parse(time.RFC3339, got["expires_at"].(string))
-	if err != nil || exp.Sub(time.Now()) < 59*time.Minute || exp.Sub(time.Now()) > 61*time.Minute {
+	if err != nil || time.Until(exp) < 59*time.Minute || time.Until(exp) > 61*time.Minute {
 		t.Errorf("expires_at %v (%v), want an hour ahead", got["expires_at"], err)
 	}
 	code, st := do(t, s, "POST", "/api/v3/repos/acme/config/statuses/"+main, tok,
