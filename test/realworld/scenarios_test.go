@@ -66,6 +66,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
+	apps = append(apps, notifyApps...) // notifications_test.go
 	toolBin = filepath.Join(tmp, "gitops-promote")
 	build := exec.Command("go", "build", "-o", toolBin, "../../cmd/gitops-promote")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
@@ -84,7 +85,7 @@ func run(m *testing.M) int {
 		logf = func(format string, args ...any) { log.Printf("world: "+format, args...) }
 	}
 	start := time.Now()
-	w, err = world.Start(ctx, world.WithSeed(os.DirFS(seed)), world.WithApps(apps...), world.WithLogf(logf),
+	w, err = world.Start(ctx, world.WithSeed(os.DirFS(seed)), world.WithApps(apps...), world.WithLogf(logf), world.WithAddon(startNotifications),
 		world.WithGitHub(githubsim.RepoSettings{DefaultBranch: world.Branch, AutoMergeAllowed: true, Protected: []string{world.Branch}}))
 	if err != nil {
 		log.Printf("starting the real world: %v", err)

@@ -57,6 +57,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /graphql", s.serveGraphQL)
 	mux.HandleFunc("POST /api/graphql", s.serveGraphQL)
 	s.statusRoutes(mux)
+	mux.HandleFunc(accessTokensRoute, s.createAccessToken)
 	return mux
 }
 

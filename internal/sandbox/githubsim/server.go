@@ -32,6 +32,7 @@ type Server struct {
 	faults  []Fault
 	counts  map[string]int
 	st      statusStore // statuses.go: statuses, check runs, deployments
+	apps    apps        // apps.go: GitHub Apps and their installation tokens
 }
 
 // Option configures a Server.
@@ -355,7 +356,7 @@ func (s *Server) handler() http.Handler {
 			s.writeFault(w, *fault, graphQL)
 			return
 		}
-		if !s.authorized(r) {
+		if !s.authorized(r) && pattern != accessTokensRoute { // that one takes an App JWT
 			if graphQL {
 				s.count(key + " (unauthorized)")
 			}
@@ -376,7 +377,7 @@ func (s *Server) authorized(r *http.Request) bool {
 	h := r.Header.Get("Authorization")
 	for _, scheme := range []string{"Bearer ", "bearer ", "token "} {
 		if tok, ok := strings.CutPrefix(h, scheme); ok {
-			return tok == s.token
+			return tok == s.token || s.installationBot(tok) != ""
 		}
 	}
 	return false

@@ -200,7 +200,7 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	st := CommitStatus{State: in.State}
+	st := CommitStatus{State: in.State, Creator: s.requestBot(r)} // an App's installation token: "<slug>[bot]"
 	if in.Context != nil {
 		st.Context = *in.Context
 	}

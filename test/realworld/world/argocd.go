@@ -219,6 +219,7 @@ func (w *World) startArgoCD(ctx context.Context) error {
 		return err
 	}
 	w.procByName = map[string]*Proc{"repo-server": repo, "application-controller": ctrl, "server": api}
+	w.RepoServer = addr(repoPort)
 	return w.login(ctx, api)
 }
 

@@ -48,6 +48,8 @@ type App struct {
 	Paths    []string // one path: spec.source; more: spec.sources (a multi-source application)
 	AutoSync bool
 	DestNS   string // "" = the last element of the first path
+
+	Annotations map[string]string // on the Application, e.g. notification subscriptions
 }
 
 // Option shapes a World.
@@ -135,6 +137,7 @@ type World struct {
 	AdminPassword string
 	AdminToken    string // a session of admin
 	ArgoCDToken   string // the API token of the apiKey account "ci"
+	RepoServer    string // 127.0.0.1:port of Argo CD's repo-server (TLS, self-signed)
 
 	Git      *gitserver.Server
 	GitHub   *githubsim.Server // nil unless WithGitHub
@@ -289,6 +292,9 @@ func (w *World) CreateApp(ctx context.Context, a App) error {
 		"metadata": map[string]any{"name": a.Name, "namespace": Namespace},
 		"spec":     spec,
 	}}
+	if len(a.Annotations) > 0 {
+		app.SetAnnotations(a.Annotations)
+	}
 	return w.Create(ctx, app)
 }
 
