@@ -310,7 +310,7 @@ func (a *argoConfirmer) imagesFor(changes []kustomize.Change) func(argocd.AppRef
 
 func (a *argoConfirmer) Confirm(ctx context.Context, s promote.ConfirmSpec) ([]promote.AppStatus, error) {
 	got, err := a.c.Wait(ctx, argocd.WaitSpec{
-		Apps: a.apps, Revision: s.Revision, RepoURL: s.RepoURL, Refresh: a.refresh, Sync: a.sync, Contains: s.Contains,
+		Apps: a.apps, Revision: s.Revision, RepoURL: s.RepoURL, Refresh: a.refresh, Sync: a.sync, Contains: s.Contains, Keeps: s.Keeps,
 		Images: a.imagesFor(s.Changes),
 	})
 	out := make([]promote.AppStatus, 0, len(got))

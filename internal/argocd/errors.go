@@ -170,3 +170,19 @@ func (e *inputError) Error() string { return e.msg }
 func (e *inputError) BadInput() bool { return true }
 
 func badInput(msg string) error { return &inputError{msg: msg} }
+
+// SupersededError says that Argo CD compared a later commit that contains
+// ours but replaced our image values: ours will never be deployed as such.
+// It is the run's superseded outcome (exit 0), not a failure.
+type SupersededError struct {
+	App            AppRef
+	Revision, Ours string
+}
+
+func (e *SupersededError) Error() string {
+	return fmt.Sprintf("Argo CD application %s is at %s, a later commit that replaced our image values: %s is superseded",
+		e.App, short(e.Revision), short(e.Ours))
+}
+
+// Superseded reports true: a later change won, nothing failed.
+func (e *SupersededError) Superseded() bool { return true }

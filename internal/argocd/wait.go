@@ -25,6 +25,12 @@ type WaitSpec struct {
 	// ancestry). Nil: only Revision itself counts.
 	Contains func(ctx context.Context, rev, ours string) (bool, error)
 
+	// Keeps reports whether rev, a later commit that contains ours, still
+	// holds our image values. False: a later change replaced them and Argo
+	// CD applies that one, so the wait ends with a *SupersededError. Nil:
+	// every such commit counts as keeping them.
+	Keeps func(ctx context.Context, rev string) (bool, error)
+
 	// Images returns the image references we set that an application must
 	// run (kustomize's newName:newTag@digest). When it returns any,
 	// "deployed" also needs the cluster to agree: every live container
@@ -99,7 +105,7 @@ func (c *Client) Wait(ctx context.Context, spec WaitSpec) ([]AppStatus, error) {
 	var wg sync.WaitGroup
 	for i, ref := range spec.Apps {
 		wg.Go(func() {
-			w := &waiter{c: c, spec: &spec, ref: ref, start: c.now(), contains: map[string]bool{}, repoURL: spec.RepoURL}
+			w := &waiter{c: c, spec: &spec, ref: ref, start: c.now(), contains: map[string]bool{}, keeps: map[string]bool{}, repoURL: spec.RepoURL}
 			out[i], errs[i] = w.run(gctx)
 			if errs[i] != nil {
 				cancel()
@@ -126,6 +132,7 @@ type waiter struct {
 	verdict  Verdict
 	lastErr  error
 	contains map[string]bool
+	keeps    map[string]bool
 	repoURL  string // spec.RepoURL; "" once a single source is known to differ
 
 	syncPending    bool
@@ -337,6 +344,9 @@ func (w *waiter) observe(ctx context.Context, app *Application) (bool, error) {
 	}
 	rev := app.Revision(w.repoURL)
 	contains := w.descends(ctx, rev)
+	if contains && !w.keepsOurs(ctx, rev) {
+		return false, &SupersededError{App: w.ref, Revision: rev, Ours: w.spec.Revision}
+	}
 	w.verdict = Ready(app, w.spec.Revision, contains)
 	if w.verdict.State == Waiting && !contains {
 		w.verdict.Reason = w.notYet(app, rev)
@@ -443,6 +453,25 @@ func (w *waiter) descends(ctx context.Context, rev string) bool {
 		return false
 	}
 	w.contains[rev] = ok
+	return ok
+}
+
+// keepsOurs reports whether rev, ours or a descendant, still holds our
+// image values; answers are cached. Not knowing (an error) counts as yes:
+// the live check after the sync still looks at the images.
+func (w *waiter) keepsOurs(ctx context.Context, rev string) bool {
+	if w.spec.Keeps == nil || !fullSHA.MatchString(rev) || rev == w.spec.Revision {
+		return true
+	}
+	if v, ok := w.keeps[rev]; ok {
+		return v
+	}
+	ok, err := w.spec.Keeps(ctx, rev)
+	if err != nil {
+		w.c.logf("argocd: %s: could not tell whether %s keeps our images: %v", w.ref, short(rev), err)
+		return true
+	}
+	w.keeps[rev] = ok
 	return ok
 }
 

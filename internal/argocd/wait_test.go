@@ -305,6 +305,21 @@ func TestDoesNotConfirm(t *testing.T) {
 				return side, w.client(t), w.spec(side)
 			},
 			wantIn: []string{"timed out waiting for Argo CD application web-prod", "which does not contain", "last status: web-prod: sync Synced, health Healthy"}},
+		{name: "a later commit that replaced our image supersedes ours", timeout: 20 * time.Second,
+			setup: func(t *testing.T, w *world) (string, *argocd.Client, argocd.WaitSpec) {
+				ours := w.push(t, "1.1.0")
+				later := w.push(t, "1.2.0") // another pipeline, on top of ours, before Argo CD looked
+				spec := w.spec(ours)
+				spec.Keeps = func(_ context.Context, rev string) (bool, error) { return rev != later, nil }
+				return ours, w.client(t), spec
+			},
+			wantIn: []string{"Argo CD application web-prod is at", "a later commit that replaced our image values", "is superseded"},
+			check: func(t *testing.T, err error) {
+				var se *argocd.SupersededError
+				if !errors.As(err, &se) || !se.Superseded() {
+					t.Errorf("error %T is not a *SupersededError", err)
+				}
+			}},
 		{name: "comparison error until the timeout shows the condition", failure: argocdsim.ComparisonError, timeout: 5 * time.Second, timedOut: true,
 			wantIn: []string{"timed out", "conditions: ComparisonError: Failed to load target state", "sync Unknown"}},
 		{name: "missing app explains Argo CD's 403", timeout: 10 * time.Second,
