@@ -47,9 +47,12 @@ var notifyApps = []world.App{
 	{Name: "rw-notify-broken", Paths: []string{"apps/user-service/overlays/rw-notify-broken"}, AutoSync: true, Annotations: subscribed},
 }
 
-// The triggers are the README's: the catalog's on-deployed less its "or lastTransitionTime
-// before startedAt" clause, which let the controller post success for a broken image while
-// the application's health was still the old Healthy (argoproj/argo-cd#9070, #22204).
+// The triggers are the README's: on-deployed fires only on a Healthy that Argo CD reached after
+// our sync started. The catalog's (health changed within a minute before the sync finished, or
+// before it started) let the controller post success for a broken image while the application's
+// health was still the old Healthy (argoproj/argo-cd#9070, #22204): seen here twice, once with
+// the "or before startedAt" clause and once without it, when the previous rollout had become
+// Healthy less than a minute before.
 
 // notificationsTemplate is the README's template for a state, with the keys of the recorded
 // v3.2.11 config map (fixtures/argocd/real-v3.2.11/notifications); repoURLPath is left at
@@ -95,7 +98,7 @@ func startNotifications(ctx context.Context, w *world.World) error {
 		"template.app-deployed":        notificationsTemplate("success", "deployed", true),
 		"template.app-health-degraded": notificationsTemplate("error", "degraded", false),
 		"template.app-sync-failed":     notificationsTemplate("failure", "sync failed", false),
-		"trigger.on-deployed": `- when: app.status.operationState != nil and app.status.operationState.phase in ['Succeeded'] and app.status.health.status == 'Healthy' and !time.Parse(app.status.health.lastTransitionTime).Add(1 * time.Minute).Before(time.Parse(app.status.operationState.finishedAt))
+		"trigger.on-deployed": `- when: app.status.operationState != nil and app.status.operationState.phase in ['Succeeded'] and app.status.health.status == 'Healthy' and !time.Parse(app.status.health.lastTransitionTime).Before(time.Parse(app.status.operationState.startedAt))
   oncePer: app.status.operationState?.syncResult?.revision
   send: [app-deployed]
 `,
