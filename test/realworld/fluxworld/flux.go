@@ -22,6 +22,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
+
+	"github.com/gitops-promote/gitops-promote/test/realworld/procs"
 )
 
 // The Flux builds of test/realworld/build.sh --flux; the CRDs come from the same modules.
@@ -161,7 +163,7 @@ func (w *World) applyCRD(ctx context.Context, path string) error {
 // startFlux starts source-controller and kustomize-controller as local processes, after
 // notification-controller (their --events-addr) when the world has it.
 func (w *World) startFlux(ctx context.Context, bins map[string]string) error {
-	ports, err := freePorts(5)
+	ports, err := procs.FreePorts(5)
 	if err != nil {
 		return err
 	}
@@ -174,7 +176,7 @@ func (w *World) startFlux(ctx context.Context, bins map[string]string) error {
 		}
 		events = []string{"--events-addr=" + url}
 	}
-	storage := addr(ports[0])
+	storage := procs.Addr(ports[0])
 	if err := os.MkdirAll(filepath.Join(w.Dir, "storage"), 0o700); err != nil { // source-controller wants it there
 		return fmt.Errorf("making source-controller's storage: %w", err)
 	}
@@ -185,18 +187,18 @@ func (w *World) startFlux(ctx context.Context, bins map[string]string) error {
 	}{
 		{"source-controller", []string{
 			"--storage-path=" + filepath.Join(w.Dir, "storage"), "--storage-addr=" + storage, "--storage-adv-addr=" + storage,
-			"--metrics-addr=" + addr(ports[1]), "--health-addr=" + addr(ports[2]), "--log-level=info",
+			"--metrics-addr=" + procs.Addr(ports[1]), "--health-addr=" + procs.Addr(ports[2]), "--log-level=info",
 		}, ports[2]},
 		{"kustomize-controller", []string{
-			"--metrics-addr=" + addr(ports[3]), "--health-addr=" + addr(ports[4]), "--log-level=info",
+			"--metrics-addr=" + procs.Addr(ports[3]), "--health-addr=" + procs.Addr(ports[4]), "--log-level=info",
 		}, ports[4]},
 	} {
-		p, err := w.start(c.name, bins[c.name], append(c.args, events...), env)
+		p, err := w.group.Start(c.name, bins[c.name], append(c.args, events...), env)
 		if err != nil {
 			return err
 		}
-		url := "http://" + addr(c.health) + "/readyz"
-		if err := w.waitUp(ctx, p, 60*time.Second, func(ctx context.Context) error { return get(ctx, http.DefaultClient, url, "") }); err != nil {
+		url := "http://" + procs.Addr(c.health) + "/readyz"
+		if err := w.group.WaitUp(ctx, p, 60*time.Second, func(ctx context.Context) error { return get(ctx, http.DefaultClient, url, "") }); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/gitops-promote/gitops-promote/test/realworld/procs"
 )
 
 // notificationModule is the notification-controller build of test/realworld/build.sh --flux.
@@ -49,22 +51,22 @@ func WithNotifications(githubURL, token string) Option {
 // startNotifications starts notification-controller and returns its event endpoint for the
 // other controllers' --events-addr.
 func (w *World) startNotifications(ctx context.Context, bin string, env []string) (string, error) {
-	ports, err := freePorts(4)
+	ports, err := procs.FreePorts(4)
 	if err != nil {
 		return "", err
 	}
-	p, err := w.start("notification-controller", bin, []string{
-		"--events-addr=" + addr(ports[0]), "--receiverAddr=" + addr(ports[1]),
-		"--metrics-addr=" + addr(ports[2]), "--health-addr=" + addr(ports[3]), "--log-level=info",
+	p, err := w.group.Start("notification-controller", bin, []string{
+		"--events-addr=" + procs.Addr(ports[0]), "--receiverAddr=" + procs.Addr(ports[1]),
+		"--metrics-addr=" + procs.Addr(ports[2]), "--health-addr=" + procs.Addr(ports[3]), "--log-level=info",
 	}, env)
 	if err != nil {
 		return "", err
 	}
-	url := "http://" + addr(ports[3]) + "/readyz"
-	if err := w.waitUp(ctx, p, 60*time.Second, func(ctx context.Context) error { return get(ctx, http.DefaultClient, url, "") }); err != nil {
+	url := "http://" + procs.Addr(ports[3]) + "/readyz"
+	if err := w.group.WaitUp(ctx, p, 60*time.Second, func(ctx context.Context) error { return get(ctx, http.DefaultClient, url, "") }); err != nil {
 		return "", err
 	}
-	return "http://" + addr(ports[0]), nil
+	return "http://" + procs.Addr(ports[0]), nil
 }
 
 // CreateStatusAlert makes notification-controller write a commit status to GitHub for each

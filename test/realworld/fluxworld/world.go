@@ -32,6 +32,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/gitops-promote/gitops-promote/internal/sandbox/gitserver"
+	"github.com/gitops-promote/gitops-promote/test/realworld/procs"
 )
 
 // The config repository and Flux objects of the world.
@@ -88,7 +89,7 @@ type World struct {
 
 	opts    options
 	logf    func(format string, args ...any)
-	procs   []*proc
+	group   procs.Group
 	cancel  context.CancelFunc
 	rollout chan error
 }
@@ -116,6 +117,7 @@ func Start(ctx context.Context, opts ...Option) (w *World, err error) {
 	if w.Dir, err = os.MkdirTemp("", "fw-"); err != nil {
 		return w, fmt.Errorf("making the world's folder: %w", err)
 	}
+	w.group.Dir, w.group.Logf = w.Dir, w.logf
 	start := time.Now()
 	if err = w.startGit(); err != nil {
 		return w, err
@@ -169,12 +171,12 @@ func (w *World) env() []string {
 
 // startEtcd starts Debian's etcd on two free loopback ports and returns its client URL.
 func (w *World) startEtcd(ctx context.Context) (string, error) {
-	ports, err := freePorts(2)
+	ports, err := procs.FreePorts(2)
 	if err != nil {
 		return "", err
 	}
-	client, peer := "http://"+addr(ports[0]), "http://"+addr(ports[1])
-	p, err := w.start("etcd", "etcd", []string{
+	client, peer := "http://"+procs.Addr(ports[0]), "http://"+procs.Addr(ports[1])
+	p, err := w.group.Start("etcd", "etcd", []string{
 		"--name=default", "--data-dir=" + filepath.Join(w.Dir, "etcd"),
 		"--listen-client-urls=" + client, "--advertise-client-urls=" + client,
 		"--listen-peer-urls=" + peer, "--initial-advertise-peer-urls=" + peer,
@@ -183,14 +185,14 @@ func (w *World) startEtcd(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w (etcd comes from Debian's etcd-server)", err)
 	}
-	return client, w.waitUp(ctx, p, 30*time.Second, func(ctx context.Context) error {
+	return client, w.group.WaitUp(ctx, p, 30*time.Second, func(ctx context.Context) error {
 		return get(ctx, http.DefaultClient, client+"/health", "")
 	})
 }
 
 // startAPIServer starts kube-apiserver with one system:masters token and writes the kubeconfig.
 func (w *World) startAPIServer(ctx context.Context, bin, etcd string) error {
-	ports, err := freePorts(1)
+	ports, err := procs.FreePorts(1)
 	if err != nil {
 		return err
 	}
@@ -207,7 +209,7 @@ func (w *World) startAPIServer(ctx context.Context, bin, etcd string) error {
 	if err != nil {
 		return err
 	}
-	p, err := w.start("kube-apiserver", bin, []string{
+	p, err := w.group.Start("kube-apiserver", bin, []string{
 		"--etcd-servers=" + etcd, "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
 		"--secure-port=" + strconv.Itoa(ports[0]), "--cert-dir=" + filepath.Join(dir, "certs"),
 		"--token-auth-file=" + tokens, "--authorization-mode=RBAC",
@@ -219,9 +221,9 @@ func (w *World) startAPIServer(ctx context.Context, bin, etcd string) error {
 	if err != nil {
 		return err
 	}
-	w.KubeURL = "https://" + addr(ports[0])
+	w.KubeURL = "https://" + procs.Addr(ports[0])
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // the apiserver's own self-signed certificate on loopback
-	if err := w.waitUp(ctx, p, 90*time.Second, func(ctx context.Context) error {
+	if err := w.group.WaitUp(ctx, p, 90*time.Second, func(ctx context.Context) error {
 		return get(ctx, hc, w.KubeURL+"/readyz", token)
 	}); err != nil {
 		return err
@@ -255,9 +257,7 @@ func (w *World) Close() {
 			w.logf("rollout stand-in: %v", err)
 		}
 	}
-	for i := len(w.procs) - 1; i >= 0; i-- {
-		w.procs[i].stop(10 * time.Second)
-	}
+	w.group.StopAll(10 * time.Second)
 	if w.Git != nil {
 		_ = w.Git.Close()
 	}
@@ -267,13 +267,7 @@ func (w *World) Close() {
 }
 
 // Logs is the tail of every component's log, for a failing test.
-func (w *World) Logs(n int) string {
-	var s string
-	for _, p := range w.procs {
-		s += fmt.Sprintf("==== %s (%s)\n%s\n", p.name, p.logPath, p.tail(n))
-	}
-	return s
-}
+func (w *World) Logs(n int) string { return w.group.Logs(n) }
 
 func get(ctx context.Context, hc *http.Client, url, token string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

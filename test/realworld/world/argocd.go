@@ -20,6 +20,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitops-promote/gitops-promote/test/realworld/procs"
 )
 
 // ArgoCDModule and ArgoCDVersion are the Argo CD build test/realworld/build.sh makes; the CRDs
@@ -152,7 +154,7 @@ func (w *World) argocdEnv(component string) ([]string, error) {
 
 // startArgoCD starts redis, the repo-server, the application controller and the API server.
 func (w *World) startArgoCD(ctx context.Context) error {
-	ports, err := freePorts(7)
+	ports, err := procs.FreePorts(7)
 	if err != nil {
 		return err
 	}
@@ -167,7 +169,7 @@ func (w *World) startArgoCD(ctx context.Context) error {
 	if err := w.WaitUp(ctx, p, 20*time.Second, redisReady(redisPort)); err != nil {
 		return err
 	}
-	redis := addr(redisPort)
+	redis := procs.Addr(redisPort)
 
 	env, err := w.argocdEnv("repo-server")
 	if err != nil {
@@ -185,7 +187,7 @@ func (w *World) startArgoCD(ctx context.Context) error {
 	}
 	// Its metrics port has no bind-address flag: it listens on all interfaces (a free port).
 	ctrl, err := w.StartProcess("argocd-application-controller", "argocd-application-controller", []string{
-		"--redis", redis, "--repo-server", addr(repoPort), "--metrics-port", strconv.Itoa(ctrlMetrics),
+		"--redis", redis, "--repo-server", procs.Addr(repoPort), "--metrics-port", strconv.Itoa(ctrlMetrics),
 		"--server-side-diff-enabled=false", "--hydrator-enabled=false", "--loglevel", "info",
 	}, env)
 	if err != nil {
@@ -196,7 +198,7 @@ func (w *World) startArgoCD(ctx context.Context) error {
 	}
 	api, err := w.StartProcess("argocd-server", "argocd-server", []string{
 		"--insecure", "--address", "127.0.0.1", "--port", strconv.Itoa(apiPort), "--redis", redis,
-		"--repo-server", addr(repoPort), "--hydrator-enabled=false", "--dex-server", "http://" + addr(ports[6]),
+		"--repo-server", procs.Addr(repoPort), "--hydrator-enabled=false", "--dex-server", "http://" + procs.Addr(ports[6]),
 		"--metrics-address", "127.0.0.1", "--metrics-port", strconv.Itoa(apiMetrics),
 		"--staticassets", filepath.Join(w.Dir, "tmp"), "--loglevel", "info",
 	}, env)
@@ -207,19 +209,19 @@ func (w *World) startArgoCD(ctx context.Context) error {
 		return err
 	}
 	if err := w.WaitUp(ctx, ctrl, 60*time.Second, func(ctx context.Context) error {
-		return getJSON(ctx, http.DefaultClient, "http://"+addr(ctrlMetrics)+"/healthz", "", nil)
+		return getJSON(ctx, http.DefaultClient, "http://"+procs.Addr(ctrlMetrics)+"/healthz", "", nil)
 	}); err != nil {
 		return err
 	}
-	w.ArgoCDURL = "http://" + addr(apiPort)
-	w.ArgoCDAddr = addr(apiPort)
+	w.ArgoCDURL = "http://" + procs.Addr(apiPort)
+	w.ArgoCDAddr = procs.Addr(apiPort)
 	if err := w.WaitUp(ctx, api, 60*time.Second, func(ctx context.Context) error {
 		return getJSON(ctx, http.DefaultClient, w.ArgoCDURL+"/healthz", "", nil)
 	}); err != nil {
 		return err
 	}
 	w.procByName = map[string]*Proc{"repo-server": repo, "application-controller": ctrl, "server": api}
-	w.RepoServer = addr(repoPort)
+	w.RepoServer = procs.Addr(repoPort)
 	return w.login(ctx, api)
 }
 

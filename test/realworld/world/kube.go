@@ -24,15 +24,17 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
+
+	"github.com/gitops-promote/gitops-promote/test/realworld/procs"
 )
 
 // startEtcd starts Debian's etcd on two free loopback ports.
 func (w *World) startEtcd(ctx context.Context) error {
-	ports, err := freePorts(2)
+	ports, err := procs.FreePorts(2)
 	if err != nil {
 		return err
 	}
-	client, peer := "http://"+addr(ports[0]), "http://"+addr(ports[1])
+	client, peer := "http://"+procs.Addr(ports[0]), "http://"+procs.Addr(ports[1])
 	p, err := w.StartProcess("etcd", "etcd", []string{
 		"--name=default", "--data-dir=" + filepath.Join(w.Dir, "etcd"),
 		"--listen-client-urls=" + client, "--advertise-client-urls=" + client,
@@ -58,10 +60,11 @@ func (w *World) startEtcd(ctx context.Context) error {
 // startAPIServer starts kube-apiserver with token auth (one system:masters token), RBAC, a
 // self-signed certificate and a service-account key pair, then writes the kubeconfig.
 func (w *World) startAPIServer(ctx context.Context) error {
-	port, err := FreePort()
+	ports, err := procs.FreePorts(1)
 	if err != nil {
 		return err
 	}
+	port := ports[0]
 	dir := filepath.Join(w.Dir, "kube")
 	if err := os.MkdirAll(filepath.Join(dir, "certs"), 0o700); err != nil {
 		return fmt.Errorf("preparing kube-apiserver: %w", err)
@@ -89,7 +92,7 @@ func (w *World) startAPIServer(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w.KubeURL = "https://" + addr(port)
+	w.KubeURL = "https://" + procs.Addr(port)
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // the apiserver's own self-signed certificate on loopback
 	if err := w.WaitUp(ctx, p, 90*time.Second, func(ctx context.Context) error {
 		return getJSON(ctx, hc, w.KubeURL+"/readyz", w.KubeToken, nil)

@@ -9,6 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gitops-promote/gitops-promote/test/realworld/procs"
 )
 
 // StartNotifications writes argocd-notifications-cm (data) and argocd-notifications-secret
@@ -28,7 +30,7 @@ func (w *World) StartNotifications(ctx context.Context, data, secret map[string]
 	if _, err := w.Kube.CoreV1().Secrets(Namespace).Create(ctx, sec, metav1.CreateOptions{}); err != nil {
 		return nil, fmt.Errorf("creating argocd-notifications-secret: %w", err)
 	}
-	ports, err := freePorts(1)
+	ports, err := procs.FreePorts(1)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +47,7 @@ func (w *World) StartNotifications(ctx context.Context, data, secret map[string]
 		return nil, err
 	}
 	if err := w.WaitUp(ctx, p, 60*time.Second, func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr(ports[0])+"/metrics", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+procs.Addr(ports[0])+"/metrics", nil)
 		if err != nil {
 			return err
 		}

@@ -18,7 +18,6 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +28,7 @@ import (
 
 	"github.com/gitops-promote/gitops-promote/internal/sandbox/githubsim"
 	"github.com/gitops-promote/gitops-promote/internal/sandbox/gitserver"
+	"github.com/gitops-promote/gitops-promote/test/realworld/procs"
 	"github.com/gitops-promote/gitops-promote/test/realworld/rollout"
 )
 
@@ -149,7 +149,7 @@ type World struct {
 	opts       options
 	logf       func(format string, args ...any)
 	mu         sync.Mutex
-	procs      []*Proc
+	group      procs.Group
 	procByName map[string]*Proc
 	cancel     context.CancelFunc
 	rolloutErr chan error
@@ -185,6 +185,7 @@ func Start(ctx context.Context, opts ...Option) (w *World, err error) {
 	if w.Dir, err = os.MkdirTemp("", "rw-"); err != nil {
 		return w, fmt.Errorf("making the world's folder: %w", err)
 	}
+	w.group.Dir, w.group.Logf = w.Dir, w.logf
 	start := time.Now()
 	if err = w.startGit(); err != nil {
 		return w, err
@@ -306,7 +307,7 @@ func (w *World) Proc(name string) *Proc {
 	if p := w.procByName[name]; p != nil {
 		return p
 	}
-	for _, p := range w.procs {
+	for _, p := range w.group.All() {
 		if p.Name == name {
 			return p
 		}
@@ -315,20 +316,10 @@ func (w *World) Proc(name string) *Proc {
 }
 
 // Procs is every process of the world, in start order.
-func (w *World) Procs() []*Proc {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]*Proc(nil), w.procs...)
-}
+func (w *World) Procs() []*Proc { return w.group.All() }
 
 // Logs is the tail of every component's log, for a failing test.
-func (w *World) Logs(n int) string {
-	var b strings.Builder
-	for _, p := range w.Procs() {
-		fmt.Fprintf(&b, "==== %s (%s)\n%s\n", p.Name, p.LogPath, p.Tail(n))
-	}
-	return b.String()
-}
+func (w *World) Logs(n int) string { return w.group.Logs(n) }
 
 // Close stops every process by its PID, newest first, the servers, and removes the folder.
 func (w *World) Close() {
@@ -341,10 +332,7 @@ func (w *World) Close() {
 			w.logf("rollout stand-in: %v", err)
 		}
 	}
-	procs := w.Procs()
-	for i := len(procs) - 1; i >= 0; i-- {
-		procs[i].stop(10 * time.Second)
-	}
+	w.group.StopAll(10 * time.Second)
 	if w.GitHub != nil {
 		w.GitHub.Close()
 	}
