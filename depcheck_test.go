@@ -45,9 +45,10 @@ func thirdParty(path string) bool {
 	return strings.Contains(first, ".")
 }
 
-// The seams of DESIGN.md, in one place: config and image use the standard library only;
+// The seams of DESIGN.md, in one place: config, image and parallel use the standard library only;
 // kustomize, argocd and config never import each other or os/exec; argocd has no Argo CD,
-// kustomize or git module under it, flux no Flux, kustomize or git module; promote imports only config, kustomize and image of this
+// kustomize or git module under it, flux no Flux, kustomize or git module, and neither imports
+// ours but the parallel leaf; promote imports only config, kustomize, image and parallel of this
 // module (cmd injects the adapters).
 func TestPackageDependencies(t *testing.T) {
 	pkgs := listPackages(t)
@@ -60,6 +61,7 @@ func TestPackageDependencies(t *testing.T) {
 	}{
 		{pkg: "internal/image", depOK: func(d string) bool { return !thirdParty(d) && d != "os/exec" }},
 		{pkg: "internal/config", depOK: func(d string) bool { return !thirdParty(d) && d != "os/exec" }},
+		{pkg: "internal/parallel", depOK: func(d string) bool { return !thirdParty(d) && d != "os/exec" }},
 		{
 			// kustomize's api module links os/exec for remote bases; our code never calls it.
 			pkg:      "internal/kustomize",
@@ -68,7 +70,7 @@ func TestPackageDependencies(t *testing.T) {
 		},
 		{pkg: "internal/argocd", depOK: func(d string) bool {
 			for _, banned := range []string{"os/exec", "github.com/argoproj/", "sigs.k8s.io/kustomize", "github.com/go-git/", module} {
-				if strings.HasPrefix(d, banned) {
+				if strings.HasPrefix(d, banned) && d != module+"internal/parallel" {
 					return false
 				}
 			}
@@ -80,7 +82,7 @@ func TestPackageDependencies(t *testing.T) {
 			directOK: func(d string) bool { return d != "os/exec" },
 			depOK: func(d string) bool {
 				for _, banned := range []string{"github.com/fluxcd/", "sigs.k8s.io/kustomize", "github.com/go-git/", module} {
-					if strings.HasPrefix(d, banned) {
+					if strings.HasPrefix(d, banned) && d != module+"internal/parallel" {
 						return false
 					}
 				}
@@ -88,7 +90,7 @@ func TestPackageDependencies(t *testing.T) {
 			},
 		},
 		{pkg: "internal/promote", directOK: func(d string) bool {
-			ok := []string{module + "internal/config", module + "internal/kustomize", module + "internal/image", "github.com/cenkalti/backoff/v5"}
+			ok := []string{module + "internal/config", module + "internal/kustomize", module + "internal/image", module + "internal/parallel", "github.com/cenkalti/backoff/v5"}
 			return d != "os/exec" && (!thirdParty(d) || slices.Contains(ok, d))
 		}},
 		{pkg: "internal/ghstatus", depOK: func(d string) bool {

@@ -9,8 +9,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/gitops-promote/gitops-promote/internal/parallel"
 )
 
 // WaitSpec says what to wait for. Zero durations take the defaults shown.
@@ -98,28 +99,11 @@ func (c *Client) Wait(ctx context.Context, spec WaitSpec) ([]AppStatus, error) {
 	if err := spec.normalize(); err != nil {
 		return nil, err
 	}
-	gctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	out := make([]AppStatus, len(spec.Apps))
-	errs := make([]error, len(spec.Apps))
-	var wg sync.WaitGroup
-	for i, ref := range spec.Apps {
-		wg.Go(func() {
-			w := &waiter{c: c, spec: &spec, ref: ref, start: c.now(), contains: map[string]bool{}, keeps: map[string]bool{}, repoURL: spec.RepoURL}
-			out[i], errs[i] = w.run(gctx)
-			if errs[i] != nil {
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
-	var keep []error
-	for _, err := range errs {
-		if err != nil && (!errors.Is(err, context.Canceled) || ctx.Err() != nil) {
-			keep = append(keep, err)
-		}
-	}
-	return out, errors.Join(keep...)
+	out, errs := parallel.Each(ctx, len(spec.Apps), func(ctx context.Context, i int) (AppStatus, error) {
+		w := &waiter{c: c, spec: &spec, ref: spec.Apps[i], start: c.now(), contains: map[string]bool{}, keeps: map[string]bool{}, repoURL: spec.RepoURL}
+		return w.run(ctx)
+	})
+	return out, errors.Join(errs...)
 }
 
 // waiter follows one application.

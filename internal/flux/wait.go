@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/gitops-promote/gitops-promote/internal/parallel"
 )
 
 // WaitSpec says what to wait for. Zero durations take the defaults shown.
@@ -103,29 +105,12 @@ func (c *Client) Wait(ctx context.Context, spec WaitSpec) ([]Status, error) {
 	if spec.Reconcile {
 		token = c.now().UTC().Format(time.RFC3339Nano)
 	}
-	gctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	out := make([]Status, len(spec.Refs))
-	errs := make([]error, len(spec.Refs))
 	rel := &relations{spec: &spec, known: map[string]Relation{}}
-	var wg sync.WaitGroup
-	for i, ref := range spec.Refs {
-		wg.Go(func() {
-			w := &waiter{c: c, spec: &spec, ref: ref, token: token, rel: rel, start: c.now()}
-			out[i], errs[i] = w.run(gctx)
-			if errs[i] != nil {
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
-	var keep []error
-	for _, err := range errs {
-		if err != nil && (!errors.Is(err, context.Canceled) || ctx.Err() != nil) {
-			keep = append(keep, err)
-		}
-	}
-	return out, errors.Join(keep...)
+	out, errs := parallel.Each(ctx, len(spec.Refs), func(ctx context.Context, i int) (Status, error) {
+		w := &waiter{c: c, spec: &spec, ref: spec.Refs[i], token: token, rel: rel, start: c.now()}
+		return w.run(ctx)
+	})
+	return out, errors.Join(errs...)
 }
 
 // relations finds out, through git, how commits stand to ours; answers

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"sync"
 
 	"github.com/gitops-promote/gitops-promote/internal/config"
 	"github.com/gitops-promote/gitops-promote/internal/kustomize"
+	"github.com/gitops-promote/gitops-promote/internal/parallel"
 )
 
 // Confirmer is one way of learning that the cluster applied a revision:
@@ -122,32 +122,20 @@ func (p *Pipeline) confirm(ctx context.Context, cfg *config.Config, req *kustomi
 			}
 		}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	statuses := make([][]AppStatus, len(confirmers))
-	errs := make([]error, len(confirmers))
-	var wg sync.WaitGroup
-	for i, c := range confirmers {
-		wg.Go(func() {
-			st, err := c.Confirm(ctx, spec)
-			for j := range st {
-				if st[j].Puller == "" {
-					st[j].Puller = c.Name()
-				}
+	statuses, errs := parallel.Each(ctx, len(confirmers), func(ctx context.Context, i int) ([]AppStatus, error) {
+		st, err := confirmers[i].Confirm(ctx, spec)
+		for j := range st {
+			if st[j].Puller == "" {
+				st[j].Puller = confirmers[i].Name()
 			}
-			statuses[i] = st
-			if err != nil {
-				errs[i] = err
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
+		}
+		return st, err
+	})
 	res.Apps = nil
 	for _, st := range statuses {
 		res.Apps = append(res.Apps, st...)
 	}
-	superseded, failed := firstFailure(errs, func(i int, err error) error {
+	superseded, failed := sortErrors(errs, func(i int, err error) error {
 		return fmt.Errorf("confirming %s in %s: %w", short(res.Revision), confirmers[i].Name(), err)
 	})
 	if failed != nil {
@@ -167,31 +155,22 @@ func (p *Pipeline) confirm(ctx context.Context, cfg *config.Config, req *kustomi
 	return nil
 }
 
-// firstFailure sorts the errors of the confirmers: the failures (joined,
-// each wrapped by wrap with its confirmer's index), and those that say a
-// later change superseded ours (as they are). Cancellations caused by
-// another confirmer's end are left out when there is anything else.
-func firstFailure(errs []error, wrap func(int, error) error) (superseded []error, failed error) {
-	var real, cancelled []error
+// sortErrors sorts the errors of the confirmers: those that say a later
+// change superseded ours (as they are), and the failures (each wrapped by
+// wrap with its confirmer's index, joined).
+func sortErrors(errs []error, wrap func(int, error) error) (superseded []error, failed error) {
+	var failures []error
 	for i, err := range errs {
 		var s interface{ Superseded() bool }
 		switch {
 		case err == nil:
 		case errors.As(err, &s) && s.Superseded():
 			superseded = append(superseded, err)
-		case errors.Is(err, context.Canceled):
-			cancelled = append(cancelled, wrap(i, err))
 		default:
-			real = append(real, wrap(i, err))
+			failures = append(failures, wrap(i, err))
 		}
 	}
-	switch {
-	case len(real) > 0:
-		return superseded, errors.Join(real...)
-	case len(superseded) > 0:
-		return superseded, nil
-	}
-	return nil, errors.Join(cancelled...)
+	return superseded, errors.Join(failures...)
 }
 
 // lostValues re-runs our edit on fsys: the changes it would still make are
